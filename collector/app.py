@@ -1,0 +1,114 @@
+"""create_app(): builds the whole server from plain values. No module-level state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api import queries
+from collector import control
+from collector.app_state import AppState
+from collector.clock import Clock
+from collector.routes import Collector, EmailIndex, Receive, Scope, Send
+from collector.settings import Settings
+from collector.spool import Spool
+from collector.storage.db import Store
+from collector.storage.writer import BatchWriter
+
+log = logging.getLogger("fakeboxer")
+
+PIXEL_DIR = Path(__file__).resolve().parent.parent / "pixel"
+SCRIPT_ALIASES = ("dataset", "account", "site")
+
+
+def is_script_request(query: bytes) -> bool:
+    """`/?dataset=ID` (or account=/site=) without `si`/`datasetId` asks for the pixel."""
+    names = {pair.partition(b"=")[0] for pair in query.split(b"&")}
+    if b"si" in names or b"datasetId" in names:
+        return False
+    return any(alias.encode() in names for alias in SCRIPT_ALIASES)
+
+
+async def pixel_script(request: Request) -> Response:
+    script = PIXEL_DIR / "lb.js"
+    if not script.is_file():
+        return control.error_response(404, "no_pixel", "the pixel script is not installed")
+    return Response(
+        script.read_bytes(),
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=300"},
+    )
+
+
+class FakeboxerApp:
+    """The ASGI entry: `/` and `/log` hits go straight to the raw collector; everything
+    else (pixel script, control endpoints, read API, lifespan) goes through starlette."""
+
+    def __init__(self, state: AppState, web: Starlette) -> None:
+        self.state = state
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in ("/", "/log"):
+            if scope["path"] == "/log" or not is_script_request(scope.get("query_string", b"")):
+                await self.state.collector(scope, receive, send)
+                return
+        await self.web(scope, receive, send)
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> FakeboxerApp:
+    clock = clock or Clock()
+    spool_dir = store.spool_dir
+    spool = Spool(spool_dir) if spool_dir is not None else None
+    writer = BatchWriter(store, spool, settings.session_timeout_ms, settings.batch_max)
+    collector = Collector(settings, writer, spool, clock, EmailIndex(), rng)
+    state = AppState(settings, store, spool, writer, collector, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        replayed = writer.replay()
+        if replayed:
+            log.warning("replayed %d journaled hits that were not yet committed", replayed)
+        cur = store.cursor()
+        collector.emails.replace(queries.email_owners(cur))
+        cur.close()
+        if spool is not None:
+            spool.open()
+        writer.start(asyncio.get_running_loop())
+        state.started = time.monotonic()
+        try:
+            yield {}
+        finally:
+            # uvicorn has drained the in-flight requests; flush what they queued.
+            await asyncio.to_thread(writer.close)
+            if spool is not None:
+                cur = store.cursor()
+                writer.drop_ingested(cur, include_current=True)
+                cur.close()
+                spool.close()
+            store.close()
+
+    routes = [
+        Route("/", pixel_script, methods=["GET", "HEAD"]),
+        Route("/pixel.js", pixel_script, methods=["GET", "HEAD"]),
+        *control.routes(),
+    ]
+    web = Starlette(routes=routes, lifespan=lifespan)
+    web.state.fakeboxer = state
+    return FakeboxerApp(state, web)

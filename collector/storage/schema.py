@@ -1,0 +1,126 @@
+"""DuckDB schema and its version. Times are epoch milliseconds (BIGINT) throughout,
+because that is what LeadBoxer's API speaks."""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS events (
+        site VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        user_id VARCHAR NOT NULL,
+        session_id VARCHAR NOT NULL,
+        explicit_session BOOLEAN NOT NULL,
+        ts BIGINT NOT NULL,
+        received_ms BIGINT NOT NULL,
+        title VARCHAR NOT NULL,
+        lc VARCHAR NOT NULL,
+        ref VARCHAR NOT NULL,
+        ip VARCHAR NOT NULL,
+        user_agent VARCHAR NOT NULL,
+        increment BOOLEAN NOT NULL,
+        props JSON NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+        site VARCHAR NOT NULL,
+        session_id VARCHAR NOT NULL,
+        user_id VARCHAR NOT NULL,
+        start_ms BIGINT NOT NULL,
+        end_ms BIGINT NOT NULL,
+        implicit_start_ms BIGINT,
+        implicit_end_ms BIGINT,
+        duration_ms BIGINT NOT NULL,
+        events INTEGER NOT NULL,
+        pages INTEGER NOT NULL,
+        entry_url VARCHAR NOT NULL,
+        entry_title VARCHAR NOT NULL,
+        exit_url VARCHAR NOT NULL,
+        referrer VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        last_channel VARCHAR NOT NULL,
+        utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR,
+        utm_term VARCHAR, utm_content VARCHAR,
+        browser VARCHAR NOT NULL,
+        platform VARCHAR NOT NULL,
+        ip VARCHAR NOT NULL,
+        props JSON NOT NULL,
+        fold JSON NOT NULL,
+        PRIMARY KEY (site, session_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS users (
+        site VARCHAR NOT NULL,
+        user_id VARCHAR NOT NULL,
+        email VARCHAR,
+        first_ms BIGINT NOT NULL,
+        last_ms BIGINT NOT NULL,
+        events INTEGER NOT NULL,
+        pages INTEGER NOT NULL,
+        visits INTEGER NOT NULL DEFAULT 0,
+        total_duration_ms BIGINT NOT NULL DEFAULT 0,
+        last_visit_duration_ms BIGINT NOT NULL DEFAULT 0,
+        first_session_id VARCHAR,
+        first_session_ms BIGINT,
+        last_session_id VARCHAR,
+        last_session_ms BIGINT,
+        first_channel VARCHAR,
+        last_channel VARCHAR,
+        first_landing_page VARCHAR,
+        last_landing_page VARCHAR,
+        first_referrer VARCHAR,
+        last_referrer VARCHAR,
+        props JSON NOT NULL,
+        fold JSON NOT NULL,
+        PRIMARY KEY (site, user_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS user_emails (
+        site VARCHAR NOT NULL,
+        email VARCHAR NOT NULL,
+        user_id VARCHAR NOT NULL,
+        PRIMARY KEY (site, email)
+    )""",
+    """CREATE TABLE IF NOT EXISTS bad_hits (
+        seq BIGINT NOT NULL,
+        received_ms BIGINT NOT NULL,
+        site VARCHAR NOT NULL,
+        reasons VARCHAR[] NOT NULL,
+        message VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        query VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        headers JSON NOT NULL,
+        ip VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS spool_offsets (
+        file VARCHAR PRIMARY KEY,
+        "offset" BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS counters (
+        name VARCHAR PRIMARY KEY,
+        value BIGINT NOT NULL
+    )""",
+]
+
+
+class SchemaError(RuntimeError):
+    """The file holds a schema this version cannot use."""
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema, or check that an existing file has our version."""
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(row[0]) != SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {row[0]}, this fakeboxer uses {SCHEMA_VERSION}"
+        )
+    con.execute("BEGIN")
+    for statement in DDL:
+        con.execute(statement)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.execute("COMMIT")

@@ -1,0 +1,846 @@
+"""BatchWriter: the one thread that writes DuckDB, and all of the write SQL.
+
+The event loop hands it records through a `queue.SimpleQueue` (race-free, unlike a list
+swap). The thread drains whatever is queued, up to `batch_max`, and commits it in one
+transaction: events (one columnar Arrow insert), the sessions and users they touch (one
+row per key, folded in Python first), bad hits, counters and the spool offsets that say
+how far the journal is ingested. Session assignment and folding use the pure rules in
+`collector.sessions` and `collector.folding`; see ARCHITECTURE 3–4 for the why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from collector import folding, identity
+from collector.folding import Fold
+from collector.model import BadRecord, EventRecord
+from collector.sessions import Interval, place
+from collector.spool import Spool, SpoolPosition
+from collector.storage.db import Store
+
+log = logging.getLogger("fakeboxer.writer")
+
+Key = tuple[str, str]  # (site, id)
+Ack = tuple[str, str, str]  # (event_id, user_id, session_id) as stored
+
+
+class WriterStopped(RuntimeError):
+    """The writer thread died; what it had not committed stays in the spool."""
+
+
+@dataclass(slots=True)
+class Control:
+    """A request for the writer thread to do something other than ingest, in order."""
+
+    action: str  # "reset" | "stop"
+    site: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+
+
+class LRU(OrderedDict[Any, Any]):
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def get_fresh(self, key: Any) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+
+
+@dataclass(slots=True)
+class WriterStats:
+    batches: int = 0
+    rows: int = 0
+    last_flush_ms: float = 0.0
+    max_flush_ms: float = 0.0
+    total_flush_ms: float = 0.0
+    max_batch: int = 0
+    failures: int = 0
+    repairs: int = 0
+    duplicates: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches,
+            "rows": self.rows,
+            "last_flush_ms": round(self.last_flush_ms, 3),
+            "max_flush_ms": round(self.max_flush_ms, 3),
+            "mean_flush_ms": round(self.total_flush_ms / self.batches, 3) if self.batches else 0,
+            "max_batch": self.max_batch,
+            "failures": self.failures,
+            "session_repairs": self.repairs,
+            "duplicates": self.duplicates,
+        }
+
+
+QueueItem = tuple[EventRecord | BadRecord | Control, SpoolPosition | None]
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        store: Store,
+        spool: Spool | None,
+        session_timeout_ms: int,
+        batch_max: int = 20_000,
+        cache_size: int = 200_000,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self.timeout_ms = session_timeout_ms
+        self.batch_max = batch_max
+        self.stats = WriterStats()
+        self._queue: queue.SimpleQueue[QueueItem] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._submitted = 0  # items handed over (event-loop side)
+        self._committed = 0  # items finished (written by the thread, read anywhere)
+        self._barriers: list[tuple[int, asyncio.Future[None]]] = []
+        self._acks: dict[int, asyncio.Future[Ack]] = {}
+        self._closed = False
+        self.fatal: BaseException | None = None
+        self._intervals: LRU = LRU(cache_size)  # (site, user) -> sorted implicit intervals
+        self._session_folds: LRU = LRU(cache_size)  # (site, session) -> (user_id, Fold)
+        self._user_folds: LRU = LRU(cache_size)  # (site, user) -> Fold
+
+    # ------------------------------------------------------------------ event-loop side
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run, name="fakeboxer-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._submitted - self._committed
+
+    @property
+    def healthy(self) -> bool:
+        return self.fatal is None and self._thread is not None and self._thread.is_alive()
+
+    def submit(self, record: EventRecord | BadRecord, position: SpoolPosition | None) -> None:
+        if isinstance(record, EventRecord) and record.wants_ack:
+            assert self._loop is not None
+            self._acks[record.seq] = self._loop.create_future()
+        self._submitted += 1
+        self._queue.put((record, position))
+
+    async def wait_ack(self, seq: int) -> Ack:
+        return await self._acks[seq]
+
+    async def barrier(self) -> None:
+        """Wait until everything submitted before this call is committed."""
+        target = self._submitted
+        if self._committed >= target:
+            return
+        if self.fatal is not None:
+            raise WriterStopped("the writer stopped; see the server log")
+        assert self._loop is not None
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._barriers.append((target, future))
+        await future
+
+    async def control(self, action: str, site: str | None = None) -> Any:
+        item = Control(action, site)
+        self._submitted += 1
+        self._queue.put((item, None))
+        await self.barrier()
+        return item.result
+
+    def _on_commit(self, committed: int, acks: dict[int, Ack]) -> None:
+        """Runs on the event loop after each commit."""
+        for seq, ids in acks.items():
+            ack = self._acks.pop(seq, None)
+            if ack is not None and not ack.done():
+                ack.set_result(ids)
+        if self._barriers:
+            waiting = []
+            for target, barrier in self._barriers:
+                if committed >= target:
+                    if not barrier.done():
+                        barrier.set_result(None)
+                else:
+                    waiting.append((target, barrier))
+            self._barriers = waiting
+
+    def _on_fatal(self) -> None:
+        """Runs on the event loop when the thread died: nobody may wait forever."""
+        error = WriterStopped("the writer stopped; see the server log")
+        for ack in self._acks.values():
+            if not ack.done():
+                ack.set_exception(error)
+        self._acks.clear()
+        for _, barrier in self._barriers:
+            if not barrier.done():
+                barrier.set_exception(error)
+        self._barriers = []
+
+    def close(self) -> None:
+        """Flush everything queued, stop the thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put((Control("stop"), None))
+            self._thread.join()
+
+    # ------------------------------------------------------------------ writer thread
+    def _run(self) -> None:
+        cur = self.store.cursor()
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            batch = [item]
+            while len(batch) < self.batch_max:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                stop = self.process(cur, batch)
+            except BaseException as exc:  # noqa: BLE001 - the writer must report, not vanish
+                log.exception("writer failed; hits stay in the spool for the next start")
+                self.fatal = exc
+                if self._loop is not None and not self._loop.is_closed():
+                    self._loop.call_soon_threadsafe(self._on_fatal)
+                return
+        cur.close()
+
+    def process(self, cur: duckdb.DuckDBPyConnection, batch: list[QueueItem]) -> bool:
+        """Ingest one drained batch in order; returns True when asked to stop."""
+        stop = False
+        run: list[QueueItem] = []
+        acks: dict[int, Ack] = {}
+        done = 0
+        for item in batch:
+            if isinstance(item[0], Control):
+                if run:
+                    acks.update(self._ingest_safely(cur, run))
+                    done += len(run)
+                    run = []
+                control = item[0]
+                if control.action == "stop":
+                    stop = True
+                else:
+                    control.result = self._control(cur, control)
+                done += 1
+                control.done.set()
+            else:
+                run.append(item)
+        if run:
+            acks.update(self._ingest_safely(cur, run))
+            done += len(run)
+        self._committed += done
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._on_commit, self._committed, acks)
+            except RuntimeError:  # the loop closed while we were writing
+                pass
+        return stop
+
+    def _control(self, cur: duckdb.DuckDBPyConnection, control: Control) -> Any:
+        if control.action == "reset":
+            tables = ("events", "sessions", "users", "user_emails", "bad_hits")
+            cur.execute("BEGIN")
+            for table in tables:
+                if control.site is None:
+                    cur.execute(f"DELETE FROM {table}")  # table names are constants
+                else:
+                    cur.execute(f"DELETE FROM {table} WHERE site = ?", [control.site])
+            if control.site is None:
+                cur.execute("DELETE FROM counters")
+            cur.execute("COMMIT")
+            self._clear_caches()
+            return True
+        raise ValueError(f"unknown control {control.action}")
+
+    def _clear_caches(self) -> None:
+        self._intervals.clear()
+        self._session_folds.clear()
+        self._user_folds.clear()
+
+    def _ingest_safely(
+        self, cur: duckdb.DuckDBPyConnection, run: list[QueueItem]
+    ) -> dict[int, Ack]:
+        """Commit a run; on failure retry halves, and keep a lone failing hit as a bad hit
+        (`store_failed`) so that nothing acknowledged silently disappears."""
+        started = time.perf_counter()
+        try:
+            cur.execute("BEGIN")
+            acks = self._ingest(cur, run)
+            cur.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - any failure: roll back, retry smaller
+            self.stats.failures += 1
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            self._clear_caches()
+            if len(run) > 1:
+                half = len(run) // 2
+                acks = self._ingest_safely(cur, run[:half])
+                acks.update(self._ingest_safely(cur, run[half:]))
+                return acks
+            record, position = run[0]
+            log.error("could not store a hit, keeping it as a bad hit: %s", exc)
+            if isinstance(record, EventRecord):
+                bad = BadRecord(
+                    record.seq,
+                    record.received_ms,
+                    record.site,
+                    ["store_failed"],
+                    f"the hit could not be stored: {str(exc).splitlines()[0]}",
+                    "",
+                    "",
+                    "",
+                    orjson.dumps(record).decode(),
+                    {},
+                    record.ip,
+                )
+                cur.execute("BEGIN")
+                self._ingest(cur, [(bad, position)])
+                cur.execute("COMMIT")
+                return {record.seq: (record.event_id, record.user_id, "")}
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        s = self.stats
+        s.batches += 1
+        s.rows += len(run)
+        s.last_flush_ms = elapsed
+        s.max_flush_ms = max(s.max_flush_ms, elapsed)
+        s.total_flush_ms += elapsed
+        s.max_batch = max(s.max_batch, len(run))
+        return acks
+
+    # ------------------------------------------------------------------ the transaction
+    def _ingest(self, cur: duckdb.DuckDBPyConnection, run: list[QueueItem]) -> dict[int, Ack]:
+        events: list[EventRecord] = []
+        bads: list[BadRecord] = []
+        offsets: dict[str, int] = {}
+        for record, position in run:
+            if isinstance(record, EventRecord):
+                events.append(record)
+            elif isinstance(record, BadRecord):
+                bads.append(record)
+            if position is not None:
+                offsets[position.file] = max(offsets.get(position.file, 0), position.end_offset)
+        acks: dict[int, Ack] = {}
+        counters: Counter[str] = Counter()
+        events = self._drop_duplicates(cur, events, acks, counters)
+        if events:
+            self._store_events(cur, events, acks)
+        for record in events:
+            counters.update(f"ignored.{w}" for w in record.warnings)
+        if bads:
+            self._store_bad_hits(cur, bads)
+            for bad in bads:
+                counters.update(f"bad.{r}" for r in bad.reasons)
+                counters["bad_hits"] += 1
+        counters["events"] += len(events)
+        counters["hits"] += len(events) + len(bads) + counters["duplicates"]
+        self._add_counters(cur, counters)
+        if offsets:
+            incoming = pa.table({"file": list(offsets), "offset": list(offsets.values())})
+            _with(
+                cur,
+                'INSERT OR REPLACE INTO spool_offsets SELECT file, "offset" FROM incoming',
+                incoming=incoming,
+            )
+        return acks
+
+    def _drop_duplicates(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        events: list[EventRecord],
+        acks: dict[int, Ack],
+        counters: Counter[str],
+    ) -> list[EventRecord]:
+        """A client `eid` already stored in the dataset (or earlier in the batch) is
+        stored once; the repeat is acknowledged with the stored ids."""
+        if not any(e.client_eid for e in events):
+            return events
+        seen: dict[Key, EventRecord] = {}
+        kept: list[EventRecord] = []
+        for e in events:
+            if e.client_eid:
+                first = seen.get((e.site, e.event_id))
+                if first is not None:
+                    acks[e.seq] = (first.event_id, first.user_id, "")  # patched below
+                    counters["duplicates"] += 1
+                    continue
+                seen[(e.site, e.event_id)] = e
+            kept.append(e)
+        candidates = pa.table(
+            {
+                "site": [k[0] for k in seen],
+                "event_id": [k[1] for k in seen],
+            }
+        )
+        stored = _with(
+            cur,
+            "SELECT e.site, e.event_id, e.user_id, e.session_id FROM events e "
+            "JOIN candidates c ON e.site = c.site AND e.event_id = c.event_id",
+            candidates=candidates,
+        )
+        if stored:
+            existing = {(s, eid): (eid, uid, sid) for s, eid, uid, sid in stored}
+            filtered = []
+            for e in kept:
+                hit = existing.get((e.site, e.event_id)) if e.client_eid else None
+                if hit is not None:
+                    acks[e.seq] = hit
+                    counters["duplicates"] += 1
+                else:
+                    filtered.append(e)
+            kept = filtered
+        self.stats.duplicates += counters["duplicates"]
+        return kept
+
+    def _store_events(
+        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord], acks: dict[int, Ack]
+    ) -> None:
+        signals = [folding.event_signals(e.props, e.lc, e.ref, e.ip, e.user_agent) for e in events]
+        session_of, renames, repair = self._assign_sessions(cur, events)
+        self._insert_events(cur, events, session_of)
+        if renames:
+            self.stats.repairs += 1
+            incoming = pa.table(
+                {
+                    "site": [r[0] for r in renames],
+                    "user_id": [r[1] for r in renames],
+                    "old_id": [r[2] for r in renames],
+                    "new_id": [r[3] for r in renames],
+                }
+            )
+            _with(
+                cur,
+                "UPDATE events SET session_id = r.new_id FROM incoming r "
+                "WHERE events.site = r.site AND events.user_id = r.user_id "
+                "AND events.session_id = r.old_id AND NOT events.explicit_session",
+                incoming=incoming,
+            )
+        self._fold_sessions(cur, events, signals, session_of, repair)
+        self._fold_users(cur, events, signals)
+        claims = {(e.site, e.claimed_email): e.user_id for e in events if e.claimed_email}
+        if claims:
+            incoming = pa.table(
+                {
+                    "site": [k[0] for k in claims],
+                    "email": [k[1] for k in claims],
+                    "user_id": list(claims.values()),
+                }
+            )
+            _with(
+                cur,
+                "INSERT OR IGNORE INTO user_emails SELECT site, email, user_id FROM incoming",
+                incoming=incoming,
+            )
+        for e, sid in zip(events, session_of, strict=True):
+            if e.wants_ack:
+                acks[e.seq] = (e.event_id, e.user_id, sid)
+        for seq, (eid, uid, sid) in list(acks.items()):
+            if not sid:  # an in-batch duplicate: report the stored session
+                for e, s in zip(events, session_of, strict=True):
+                    if e.event_id == eid and e.user_id == uid:
+                        acks[seq] = (eid, uid, s)
+                        break
+
+    def _assign_sessions(
+        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord]
+    ) -> tuple[list[str], list[tuple[str, str, str, str]], set[Key]]:
+        """Session id of every event; implicit ones by the inactivity rule over the user's
+        stored sessions. Returns the ids, the renames of stored sessions a late event
+        caused (site, user, old, new), and the sessions to rebuild from stored events."""
+        session_of: list[str] = [e.session_id or "" for e in events]
+        by_user: dict[Key, list[int]] = defaultdict(list)
+        for i, e in enumerate(events):
+            if e.session_id is None:
+                by_user[(e.site, e.user_id)].append(i)
+        renames: list[tuple[str, str, str, str]] = []
+        repair: set[Key] = set()
+        if not by_user:
+            return session_of, renames, repair
+        minted = {(e.site, e.user_id) for e in events if e.user_minted}
+        missing = [k for k in by_user if k not in self._intervals and k not in minted]
+        loaded: dict[Key, list[Interval]] = {k: [] for k in missing}
+        if missing:
+            keys = pa.table({"site": [k[0] for k in missing], "user_id": [k[1] for k in missing]})
+            rows = _with(
+                cur,
+                "SELECT s.site, s.user_id, s.implicit_start_ms, s.implicit_end_ms, s.session_id "
+                "FROM sessions s JOIN keys k ON s.site = k.site AND s.user_id = k.user_id "
+                "WHERE s.implicit_start_ms IS NOT NULL",
+                keys=keys,
+            )
+            for site, user, start, end, sid in rows:
+                loaded[(site, user)].append(Interval(start, end, sid))
+        for key, indexes in by_user.items():
+            intervals = self._intervals.get_fresh(key)
+            if intervals is None:
+                intervals = sorted(loaded.get(key, []), key=lambda iv: iv.start_ms)
+            site, user = key
+            groups = place(intervals, [events[i].ts for i in indexes], self.timeout_ms)
+            replaced: set[str] = set()
+            added: list[Interval] = []
+            for group in groups:
+                new_id = identity.session_id_for(group.start_ms, user)
+                for j in group.event_indexes:
+                    session_of[indexes[j]] = new_id
+                for iv in group.existing:
+                    replaced.add(iv.session_id)
+                    if iv.session_id != new_id:
+                        renames.append((site, user, iv.session_id, new_id))
+                        repair.add((site, iv.session_id))
+                        repair.add((site, new_id))
+                added.append(Interval(group.start_ms, group.end_ms, new_id))
+            kept = [iv for iv in intervals if iv.session_id not in replaced]
+            self._intervals.put(key, sorted(kept + added, key=lambda iv: iv.start_ms))
+        return session_of, renames, repair
+
+    def _insert_events(
+        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord], session_of: list[str]
+    ) -> None:
+        incoming = pa.table(
+            {
+                "site": [e.site for e in events],
+                "event_id": [e.event_id for e in events],
+                "seq": pa.array([e.seq for e in events], pa.int64()),
+                "user_id": [e.user_id for e in events],
+                "session_id": session_of,
+                "explicit_session": [e.session_id is not None for e in events],
+                "ts": pa.array([e.ts for e in events], pa.int64()),
+                "received_ms": pa.array([e.received_ms for e in events], pa.int64()),
+                "title": [e.title for e in events],
+                "lc": [e.lc for e in events],
+                "ref": [e.ref for e in events],
+                "ip": [e.ip for e in events],
+                "user_agent": [e.user_agent for e in events],
+                "increment": [e.increment for e in events],
+                "props": [orjson.dumps(e.props).decode() for e in events],
+            }
+        )
+        _with(cur, "INSERT INTO events SELECT * FROM incoming", incoming=incoming)
+
+    def _load_folds(
+        self, cur: duckdb.DuckDBPyConnection, table_name: str, id_column: str, keys: list[Key]
+    ) -> dict[Key, tuple[str, Fold]]:
+        """Stored folds by key: (owner user id, Fold). Only for keys not cached."""
+        if not keys:
+            return {}
+        wanted = pa.table({"site": [k[0] for k in keys], "id": [k[1] for k in keys]})
+        rows = _with(
+            cur,
+            f"SELECT t.site, t.{id_column}, t.user_id, t.fold FROM {table_name} t "  # constants
+            f"JOIN wanted w ON t.site = w.site AND t.{id_column} = w.id",
+            wanted=wanted,
+        )
+        return {(s, i): (u, folding.from_jsonable(orjson.loads(f))) for s, i, u, f in rows}
+
+    def _fold_sessions(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        events: list[EventRecord],
+        signals: list[dict[str, str]],
+        session_of: list[str],
+        repair: set[Key],
+    ) -> None:
+        touched: dict[Key, tuple[str, Fold]] = {}
+        normal: dict[Key, list[int]] = defaultdict(list)
+        for i, e in enumerate(events):
+            key = (e.site, session_of[i])
+            if key not in repair:
+                normal[key].append(i)
+        missing = [k for k in normal if k not in self._session_folds]
+        loaded = self._load_folds(cur, "sessions", "session_id", missing)
+        for key, indexes in normal.items():
+            cached = self._session_folds.get_fresh(key) or loaded.get(key)
+            user = events[indexes[0]].user_id
+            fold = Fold() if cached is None else cached[1]
+            for i in indexes:
+                e = events[i]
+                folding.add_event(
+                    fold,
+                    e.ts,
+                    e.seq,
+                    e.props,
+                    signals[i],
+                    increment=e.increment,
+                    implicit=e.session_id is None,
+                )
+            touched[key] = (cached[0] if cached else user, fold)
+        deleted: list[Key] = []
+        if repair:
+            rebuilt = self._rebuild_sessions(cur, repair)
+            for key in repair:
+                if key in rebuilt:
+                    touched[key] = rebuilt[key]
+                else:
+                    deleted.append(key)
+                    self._session_folds.pop(key, None)
+        if deleted:
+            incoming = pa.table({"site": [k[0] for k in deleted], "id": [k[1] for k in deleted]})
+            _with(
+                cur,
+                "DELETE FROM sessions WHERE (site, session_id) IN (SELECT (site, id) FROM incoming)",
+                incoming=incoming,
+            )
+        for key, value in touched.items():
+            self._session_folds.put(key, value)
+        self._upsert_sessions(cur, touched)
+
+    def _rebuild_sessions(
+        self, cur: duckdb.DuckDBPyConnection, keys: set[Key]
+    ) -> dict[Key, tuple[str, Fold]]:
+        """Fold sessions again from their stored events (after a late event moved some)."""
+        wanted = pa.table({"site": [k[0] for k in keys], "id": [k[1] for k in keys]})
+        rows = _with(
+            cur,
+            "SELECT e.site, e.session_id, e.user_id, e.ts, e.seq, e.props, e.lc, e.ref, e.ip, "
+            "e.user_agent, e.increment, e.explicit_session FROM events e "
+            "JOIN wanted w ON e.site = w.site AND e.session_id = w.id",
+            wanted=wanted,
+        )
+        out: dict[Key, tuple[str, Fold]] = {}
+        for site, sid, user, ts, seq, props_json, lc, ref, ip, ua, inc, explicit in rows:
+            props = orjson.loads(props_json)
+            entry = out.get((site, sid))
+            if entry is None:
+                entry = out[(site, sid)] = (user, Fold())
+            folding.add_event(
+                entry[1],
+                ts,
+                seq,
+                props,
+                folding.event_signals(props, lc, ref, ip, ua),
+                increment=inc,
+                implicit=not explicit,
+            )
+        return out
+
+    def _upsert_sessions(
+        self, cur: duckdb.DuckDBPyConnection, touched: dict[Key, tuple[str, Fold]]
+    ) -> None:
+        if not touched:
+            return
+        cols: dict[str, list[Any]] = defaultdict(list)
+        for (site, sid), (user, fold) in touched.items():
+            cols["site"].append(site)
+            cols["session_id"].append(sid)
+            cols["user_id"].append(user)
+            cols["start_ms"].append(fold.start_ms)
+            cols["end_ms"].append(fold.end_ms)
+            cols["implicit_start_ms"].append(fold.implicit_start_ms)
+            cols["implicit_end_ms"].append(fold.implicit_end_ms)
+            cols["duration_ms"].append(fold.duration_ms)
+            cols["events"].append(fold.events)
+            cols["pages"].append(fold.pages)
+            cols["entry_url"].append(fold.first_value("url"))
+            cols["entry_title"].append(fold.first_value("title"))
+            cols["exit_url"].append(fold.last_value("url"))
+            cols["referrer"].append(fold.first_value("referrer"))
+            cols["channel"].append(fold.first_value("channel", "direct"))
+            cols["last_channel"].append(fold.last_value("channel", "direct"))
+            for utm in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
+                cols[utm].append(fold.first_value(utm) or None)
+            cols["browser"].append(fold.first_value("browser"))
+            cols["platform"].append(fold.first_value("platform"))
+            cols["ip"].append(fold.first_value("ip"))
+            cols["props"].append(orjson.dumps(folding.flat_props(fold)).decode())
+            cols["fold"].append(orjson.dumps(folding.to_jsonable(fold)).decode())
+        incoming = _arrow(
+            cols, ("start_ms", "end_ms", "implicit_start_ms", "implicit_end_ms", "duration_ms")
+        )
+        names = ", ".join(cols)
+        _with(
+            cur,
+            f"INSERT OR REPLACE INTO sessions ({names}) SELECT {names} FROM incoming",
+            incoming=incoming,
+        )
+
+    def _fold_users(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        events: list[EventRecord],
+        signals: list[dict[str, str]],
+    ) -> None:
+        by_user: dict[Key, list[int]] = defaultdict(list)
+        for i, e in enumerate(events):
+            by_user[(e.site, e.user_id)].append(i)
+        minted = {(e.site, e.user_id) for e in events if e.user_minted}
+        missing = [k for k in by_user if k not in self._user_folds and k not in minted]
+        loaded = self._load_folds(cur, "users", "user_id", missing)
+        cols: dict[str, list[Any]] = defaultdict(list)
+        for key, indexes in by_user.items():
+            fold = self._user_folds.get_fresh(key)
+            if fold is None:
+                stored = loaded.get(key)
+                fold = stored[1] if stored else Fold()
+            for i in indexes:
+                e = events[i]
+                folding.add_event(
+                    fold, e.ts, e.seq, e.props, signals[i], increment=e.increment, implicit=False
+                )
+            self._user_folds.put(key, fold)
+            cols["site"].append(key[0])
+            cols["user_id"].append(key[1])
+            cols["email"].append(fold.value("email"))
+            cols["first_ms"].append(fold.start_ms)
+            cols["last_ms"].append(fold.end_ms)
+            cols["events"].append(fold.events)
+            cols["pages"].append(fold.pages)
+            cols["props"].append(orjson.dumps(folding.flat_props(fold)).decode())
+            cols["fold"].append(orjson.dumps(folding.to_jsonable(fold)).decode())
+        incoming = _arrow(cols, ("first_ms", "last_ms"))
+        names = ", ".join(cols)
+        _with(
+            cur,
+            f"INSERT OR REPLACE INTO users ({names}) SELECT {names} FROM incoming",
+            incoming=incoming,
+        )
+        # Visit counters and first/last attribution come from the user's sessions, so a
+        # late event that joins two sessions is reflected exactly.
+        affected = pa.table({"site": cols["site"], "user_id": cols["user_id"]})
+        _with(
+            cur,
+            """
+            UPDATE users SET
+                visits = a.visits,
+                total_duration_ms = a.total_duration_ms,
+                last_visit_duration_ms = a.last_visit_duration_ms,
+                first_session_id = a.first_session_id,
+                first_session_ms = a.first_session_ms,
+                last_session_id = a.last_session_id,
+                last_session_ms = a.last_session_ms,
+                first_channel = a.first_channel,
+                last_channel = a.last_channel,
+                first_landing_page = a.first_landing_page,
+                last_landing_page = a.last_landing_page,
+                first_referrer = a.first_referrer,
+                last_referrer = a.last_referrer
+            FROM (
+                SELECT s.site, s.user_id,
+                    count(*) AS visits,
+                    sum(s.duration_ms) AS total_duration_ms,
+                    arg_max(s.duration_ms, (s.start_ms, s.session_id)) AS last_visit_duration_ms,
+                    arg_min(s.session_id, (s.start_ms, s.session_id)) AS first_session_id,
+                    min(s.start_ms) AS first_session_ms,
+                    arg_max(s.session_id, (s.start_ms, s.session_id)) AS last_session_id,
+                    max(s.start_ms) AS last_session_ms,
+                    arg_min(s.channel, (s.start_ms, s.session_id)) AS first_channel,
+                    arg_max(s.channel, (s.start_ms, s.session_id)) AS last_channel,
+                    arg_min(s.entry_url, (s.start_ms, s.session_id)) AS first_landing_page,
+                    arg_max(s.entry_url, (s.start_ms, s.session_id)) AS last_landing_page,
+                    arg_min(s.referrer, (s.start_ms, s.session_id))
+                        FILTER (WHERE s.referrer <> '') AS first_referrer,
+                    arg_max(s.referrer, (s.start_ms, s.session_id))
+                        FILTER (WHERE s.referrer <> '') AS last_referrer
+                FROM sessions s
+                JOIN affected k ON s.site = k.site AND s.user_id = k.user_id
+                GROUP BY s.site, s.user_id
+            ) a
+            WHERE users.site = a.site AND users.user_id = a.user_id
+            """,
+            affected=affected,
+        )
+
+    def _store_bad_hits(self, cur: duckdb.DuckDBPyConnection, bads: list[BadRecord]) -> None:
+        incoming = pa.table(
+            {
+                "seq": pa.array([b.seq for b in bads], pa.int64()),
+                "received_ms": pa.array([b.received_ms for b in bads], pa.int64()),
+                "site": [b.site for b in bads],
+                "reasons": [b.reasons for b in bads],
+                "message": [b.message for b in bads],
+                "method": [b.method for b in bads],
+                "path": [b.path for b in bads],
+                "query": [b.query for b in bads],
+                "body": [b.body for b in bads],
+                "headers": [orjson.dumps(b.headers).decode() for b in bads],
+                "ip": [b.ip for b in bads],
+            }
+        )
+        _with(cur, "INSERT INTO bad_hits SELECT * FROM incoming", incoming=incoming)
+
+    def _add_counters(self, cur: duckdb.DuckDBPyConnection, counters: Counter[str]) -> None:
+        counters = Counter({k: v for k, v in counters.items() if v})
+        if not counters:
+            return
+        incoming = pa.table(
+            {"name": list(counters), "value": pa.array(list(counters.values()), pa.int64())}
+        )
+        _with(
+            cur,
+            "INSERT INTO counters SELECT name, value FROM incoming "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+            incoming=incoming,
+        )
+
+    # ------------------------------------------------------------------ start-up replay
+    def replay(self) -> int:
+        """Ingest every spooled record that no commit covers (before serving)."""
+        if self.spool is None:
+            return 0
+        cur = self.store.cursor()
+        committed = dict(cur.execute('SELECT file, "offset" FROM spool_offsets').fetchall())
+        count = 0
+        batch: list[QueueItem] = []
+        for record, position in self.spool.pending(committed):
+            batch.append((record, position))
+            if len(batch) >= self.batch_max:
+                count += len(batch)
+                self._ingest_safely(cur, batch)
+                batch = []
+        if batch:
+            count += len(batch)
+            self._ingest_safely(cur, batch)
+        self.drop_ingested(cur)
+        cur.close()
+        return count
+
+    def drop_ingested(self, cur: duckdb.DuckDBPyConnection, include_current: bool = False) -> None:
+        if self.spool is None:
+            return
+        committed = dict(cur.execute('SELECT file, "offset" FROM spool_offsets').fetchall())
+        dropped = self.spool.drop_ingested(committed, include_current)
+        if dropped:
+            cur.execute("DELETE FROM spool_offsets WHERE list_contains(?, file)", [dropped])
+
+
+def _with(cur: duckdb.DuckDBPyConnection, sql: str, **tables: pa.Table) -> list[Any]:
+    """Run one statement that reads the given Arrow tables by name; fetch its rows."""
+    for name, table in tables.items():
+        cur.register(name, table)
+    try:
+        return cur.execute(sql).fetchall()
+    finally:
+        for name in tables:
+            cur.unregister(name)
+
+
+def _arrow(cols: dict[str, list[Any]], int_columns: Iterable[str]) -> pa.Table:
+    arrays = {
+        name: pa.array(values, pa.int64()) if name in int_columns else values
+        for name, values in cols.items()
+    }
+    return pa.table(arrays)
