@@ -8,6 +8,7 @@ external referrer); a visit with no signal at all is `direct` (decided when fold
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 CLICK_IDS = ("gclid", "msclkid", "dclid", "yclid", "ttclid", "twclid", "fbclid", "li_fat_id")
@@ -68,6 +69,7 @@ _SOCIAL_HOSTS = (
 _MAIL_HOSTS = ("mail.google.", "outlook.live.", "outlook.office", "mail.yahoo.", "webmail.")
 
 
+@lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
     try:
         host = urlsplit(url).hostname or ""
@@ -80,6 +82,7 @@ def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     return any(host.startswith(p) or f".{p}" in f".{host}" for p in patterns)
 
 
+@lru_cache(maxsize=4096)
 def external_referrer(ref: str, page_url: str) -> str | None:
     """The referrer when it comes from another site than the page, else None."""
     if not ref:
@@ -142,6 +145,7 @@ _PLATFORMS = (
 )
 
 
+@lru_cache(maxsize=1024)
 def browser_of(user_agent: str) -> tuple[str, str]:
     """(browser, version) from a User-Agent; ("", "") when unknown."""
     for name, pattern in _BROWSERS:
@@ -151,6 +155,7 @@ def browser_of(user_agent: str) -> tuple[str, str]:
     return "", ""
 
 
+@lru_cache(maxsize=1024)
 def platform_of(user_agent: str) -> str:
     for pattern, label in _PLATFORMS:
         m = pattern.search(user_agent)

@@ -14,8 +14,21 @@ from typing import Any
 
 from collector import enrich
 
-# (value, event time ms, arrival seq)
-Stamped = tuple[str, int, int]
+# (value, order key): the key packs (event time ms, arrival seq) into one int, so
+# "later" is one integer comparison on the hot path. See `order_key`.
+Stamped = tuple[str, int]
+
+_SEQ_BITS = 64
+
+
+def order_key(ts: int, seq: int) -> int:
+    """Event time first, arrival seq as the tie-break, as one comparable int."""
+    return (ts << _SEQ_BITS) | seq
+
+
+def split_key(key: int) -> tuple[int, int]:
+    return key >> _SEQ_BITS, key & ((1 << _SEQ_BITS) - 1)
+
 
 # Attribution values kept at both ends (first_* and last_*), plus what the lead shows
 # as its technical last_* fields.
@@ -114,11 +127,11 @@ def _max(a: int | None, b: int | None) -> int | None:
 
 
 def _later(current: Stamped | None, candidate: Stamped) -> bool:
-    return current is None or (candidate[1], candidate[2]) > (current[1], current[2])
+    return current is None or candidate[1] > current[1]
 
 
 def _earlier(current: Stamped | None, candidate: Stamped) -> bool:
-    return current is None or (candidate[1], candidate[2]) < (current[1], current[2])
+    return current is None or candidate[1] < current[1]
 
 
 def add_event(
@@ -140,18 +153,21 @@ def add_event(
     fold.events += 1
     if increment:
         fold.pages += 1
-    key = (ts, seq)
+    key = order_key(ts, seq)
     target = fold.props
     for name, value in props.items():
         cur = target.get(name)
-        if cur is None or key > (cur[1], cur[2]):
-            target[name] = (value, ts, seq)
+        if cur is None or key > cur[1]:
+            target[name] = (value, key)
+    first = fold.first
+    last = fold.last
     for name, value in signals.items():
-        stamped = (value, ts, seq)
-        if _earlier(fold.first.get(name), stamped):
-            fold.first[name] = stamped
-        if _later(fold.last.get(name), stamped):
-            fold.last[name] = stamped
+        cur = first.get(name)
+        if cur is None or key < cur[1]:
+            first[name] = (value, key)
+        cur = last.get(name)
+        if cur is None or key > cur[1]:
+            last[name] = (value, key)
 
 
 def merge(a: Fold, b: Fold) -> Fold:
@@ -180,6 +196,11 @@ def merge(a: Fold, b: Fold) -> Fold:
 
 
 def to_jsonable(fold: Fold) -> dict[str, Any]:
+    """JSON-safe form: keys are split back into [value, ts, seq] (JSON ints are 64-bit)."""
+
+    def plain(d: dict[str, Stamped]) -> dict[str, list[Any]]:
+        return {k: [v[0], *split_key(v[1])] for k, v in d.items()}
+
     return {
         "start": fold.start_ms,
         "end": fold.end_ms,
@@ -187,15 +208,15 @@ def to_jsonable(fold: Fold) -> dict[str, Any]:
         "iend": fold.implicit_end_ms,
         "events": fold.events,
         "pages": fold.pages,
-        "props": fold.props,
-        "first": fold.first,
-        "last": fold.last,
+        "props": plain(fold.props),
+        "first": plain(fold.first),
+        "last": plain(fold.last),
     }
 
 
 def from_jsonable(data: dict[str, Any]) -> Fold:
     def stamped(d: dict[str, list[Any]]) -> dict[str, Stamped]:
-        return {k: (str(v[0]), int(v[1]), int(v[2])) for k, v in d.items()}
+        return {k: (str(v[0]), order_key(int(v[1]), int(v[2]))) for k, v in d.items()}
 
     return Fold(
         start_ms=data["start"],
