@@ -14,20 +14,18 @@ from typing import Any
 
 from collector import enrich
 
-# (value, order key): the key packs (event time ms, arrival seq) into one int, so
-# "later" is one integer comparison on the hot path. See `order_key`.
-Stamped = tuple[str, int]
-
-_SEQ_BITS = 64
+# (value, event time ms, arrival seq). Stored as-is: orjson writes the tuple as a JSON
+# array [value, ts, seq] without any conversion, which keeps the per-batch cost low.
+Stamped = tuple[str, int, int]
 
 
-def order_key(ts: int, seq: int) -> int:
-    """Event time first, arrival seq as the tie-break, as one comparable int."""
-    return (ts << _SEQ_BITS) | seq
+def is_later(ts: int, seq: int, current: Stamped) -> bool:
+    """Latest by event time wins; a tie goes to the later arrival."""
+    return ts > current[1] or (ts == current[1] and seq > current[2])
 
 
-def split_key(key: int) -> tuple[int, int]:
-    return key >> _SEQ_BITS, key & ((1 << _SEQ_BITS) - 1)
+def is_earlier(ts: int, seq: int, current: Stamped) -> bool:
+    return ts < current[1] or (ts == current[1] and seq < current[2])
 
 
 # Attribution values kept at both ends (first_* and last_*), plus what the lead shows
@@ -127,11 +125,11 @@ def _max(a: int | None, b: int | None) -> int | None:
 
 
 def _later(current: Stamped | None, candidate: Stamped) -> bool:
-    return current is None or candidate[1] > current[1]
+    return current is None or is_later(candidate[1], candidate[2], current)
 
 
 def _earlier(current: Stamped | None, candidate: Stamped) -> bool:
-    return current is None or candidate[1] < current[1]
+    return current is None or is_earlier(candidate[1], candidate[2], current)
 
 
 def add_event(
@@ -153,21 +151,21 @@ def add_event(
     fold.events += 1
     if increment:
         fold.pages += 1
-    key = order_key(ts, seq)
+    # Inlined comparisons: this loop runs twice per event (session and user).
     target = fold.props
     for name, value in props.items():
         cur = target.get(name)
-        if cur is None or key > cur[1]:
-            target[name] = (value, key)
+        if cur is None or ts > cur[1] or (ts == cur[1] and seq > cur[2]):
+            target[name] = (value, ts, seq)
     first = fold.first
     last = fold.last
     for name, value in signals.items():
         cur = first.get(name)
-        if cur is None or key < cur[1]:
-            first[name] = (value, key)
+        if cur is None or ts < cur[1] or (ts == cur[1] and seq < cur[2]):
+            first[name] = (value, ts, seq)
         cur = last.get(name)
-        if cur is None or key > cur[1]:
-            last[name] = (value, key)
+        if cur is None or ts > cur[1] or (ts == cur[1] and seq > cur[2]):
+            last[name] = (value, ts, seq)
 
 
 def merge(a: Fold, b: Fold) -> Fold:
@@ -196,11 +194,7 @@ def merge(a: Fold, b: Fold) -> Fold:
 
 
 def to_jsonable(fold: Fold) -> dict[str, Any]:
-    """JSON-safe form: keys are split back into [value, ts, seq] (JSON ints are 64-bit)."""
-
-    def plain(d: dict[str, Stamped]) -> dict[str, list[Any]]:
-        return {k: [v[0], *split_key(v[1])] for k, v in d.items()}
-
+    """JSON-ready form; stamped values serialise as [value, ts, seq]."""
     return {
         "start": fold.start_ms,
         "end": fold.end_ms,
@@ -208,15 +202,15 @@ def to_jsonable(fold: Fold) -> dict[str, Any]:
         "iend": fold.implicit_end_ms,
         "events": fold.events,
         "pages": fold.pages,
-        "props": plain(fold.props),
-        "first": plain(fold.first),
-        "last": plain(fold.last),
+        "props": fold.props,
+        "first": fold.first,
+        "last": fold.last,
     }
 
 
 def from_jsonable(data: dict[str, Any]) -> Fold:
     def stamped(d: dict[str, list[Any]]) -> dict[str, Stamped]:
-        return {k: (str(v[0]), order_key(int(v[1]), int(v[2]))) for k, v in d.items()}
+        return {k: (str(v[0]), int(v[1]), int(v[2])) for k, v in d.items()}
 
     return Fold(
         start_ms=data["start"],

@@ -24,7 +24,8 @@ def make_records(
 ) -> list[EventRecord]:
     out = []
     for i in range(n):
-        u = rng.randrange(users)
+        fresh = users == 0  # every hit a new visitor, as wrk without cookies
+        u = start_seq + i if fresh else rng.randrange(users)
         ts = t0 + i * 50
         out.append(
             EventRecord(
@@ -59,7 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--batches", type=int, default=5)
-    ap.add_argument("--users", type=int, default=2_000)
+    ap.add_argument("--users", type=int, default=2_000, help="0: every hit a new visitor")
     args = ap.parse_args()
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
