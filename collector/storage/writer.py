@@ -105,7 +105,7 @@ class BatchWriter:
         spool: Spool | None,
         session_timeout_ms: int,
         batch_max: int = 20_000,
-        cache_size: int = 200_000,
+        cache_size: int = 50_000,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -120,6 +120,7 @@ class BatchWriter:
         self._barriers: list[tuple[int, asyncio.Future[None]]] = []
         self._acks: dict[int, asyncio.Future[Ack]] = {}
         self._closed = False
+        self._batches_since_drop = 0
         self.fatal: BaseException | None = None
         self._intervals: LRU = LRU(cache_size)  # (site, user) -> sorted implicit intervals
         self._session_folds: LRU = LRU(cache_size)  # (site, session) -> (user_id, Fold)
@@ -252,6 +253,11 @@ class BatchWriter:
             acks.update(self._ingest_safely(cur, run))
             done += len(run)
         self._committed += done
+        self._batches_since_drop += 1
+        if self.spool is not None and self._batches_since_drop >= 256:
+            self._batches_since_drop = 0
+            if len(self.spool.files()) > 1:
+                self.drop_ingested(cur)  # rotated spool files that are fully committed
         if self._loop is not None and not self._loop.is_closed():
             try:
                 self._loop.call_soon_threadsafe(self._on_commit, self._committed, acks)
