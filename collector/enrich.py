@@ -66,6 +66,19 @@ _SOCIAL_HOSTS = (
     "tiktok.",
     "xing.",
 )
+_SOCIAL_NAMES = {
+    "facebook",
+    "linkedin",
+    "twitter",
+    "x",
+    "instagram",
+    "youtube",
+    "reddit",
+    "pinterest",
+    "tiktok",
+    "xing",
+}
+_SEARCH_NAMES = {"google", "bing", "yahoo", "duckduckgo", "baidu", "yandex", "ecosia"}
 _MAIL_HOSTS = ("mail.google.", "outlook.live.", "outlook.office", "mail.yahoo.", "webmail.")
 
 
@@ -107,6 +120,12 @@ def channel_of(props: dict[str, str], referrer: str | None) -> str | None:
         return "social"
     if medium in _ORGANIC_MEDIUMS:
         return "organic"
+    if not medium and source:
+        # A source without a medium: judge it by name, like a referrer host.
+        if _host_matches(source, _SOCIAL_HOSTS) or source.rstrip(".") in _SOCIAL_NAMES:
+            return "social"
+        if _host_matches(source, _SEARCH_HOSTS) or source.rstrip(".") in _SEARCH_NAMES:
+            return "organic"
     if medium or source or props.get("utm_campaign"):
         return "referral"
     if referrer:

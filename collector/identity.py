@@ -97,20 +97,23 @@ def new_otui(user_id: str, event_ms: int) -> OtuiState:
 
 
 def next_ots(previous: OtsState | None, event_ms: int, timeout_ms: int) -> OtsState:
-    """The `_ots` after an event: continue the visit within the timeout, else start one."""
-    if previous is not None and 0 <= event_ms - previous.cur_event_ms <= timeout_ms:
+    """The `_ots` after an event: continue the visit within the timeout, else start one.
+
+    A late event (earlier than the visit's last event) leaves the visit as it is: its
+    start, and so the session id the cookie names, must not move under later hits.
+    """
+    if previous is None or event_ms - previous.cur_event_ms > timeout_ms:
+        return OtsState(1, event_ms, event_ms, event_ms)
+    if event_ms >= previous.cur_event_ms:
         return OtsState(
             previous.events + 1, previous.visit_start_ms, previous.cur_event_ms, event_ms
         )
-    if previous is not None and previous.visit_start_ms <= event_ms < previous.cur_event_ms:
-        # An earlier event inside the visit (a late t_ms): the visit is unchanged.
-        return OtsState(
-            previous.events + 1,
-            previous.visit_start_ms,
-            previous.prev_event_ms,
-            previous.cur_event_ms,
-        )
-    return OtsState(1, event_ms, event_ms, event_ms)
+    return OtsState(
+        previous.events + 1,
+        previous.visit_start_ms,
+        previous.prev_event_ms,
+        previous.cur_event_ms,
+    )
 
 
 @dataclass(slots=True)

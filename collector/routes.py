@@ -169,8 +169,13 @@ class Collector:
         cookie_ots = cookies.get("_ots")
         user = identity.resolve_user(hit, cookie_otui, self.emails.owner, now, self._random_digits)
         event_ms = hit.t_ms if hit.t_ms is not None else now
+        # The `_ots` cookie describes the visit of the `_otui` cookie's user; it says
+        # nothing about another user named by uid/lb_uid/otui/email.
+        cookie_user = identity.parse_otui(cookie_otui) if cookie_otui else None
+        cookie_is_user = cookie_user is not None and cookie_user.user_id == user.user_id
+        own_ots = cookie_ots if cookie_is_user else None
         session_id, session_warnings = identity.explicit_session(
-            hit, cookie_ots, user, event_ms, self.settings.session_timeout_ms
+            hit, own_ots, user, event_ms, self.settings.session_timeout_ms
         )
         warnings = hit.warnings + user.warnings + session_warnings
         claimed = ""
@@ -243,7 +248,7 @@ class Collector:
         elif kind == "text":
             await _respond(send, 200, b"text/plain; charset=utf-8", record.event_id.encode(), extra)
         else:
-            cookie_headers = self._cookies(request, hit, user, cookie_otui, cookie_ots, event_ms)
+            cookie_headers = self._cookies(request, hit, user, cookie_is_user, own_ots, event_ms)
             await _respond(
                 send,
                 200,
@@ -270,36 +275,27 @@ class Collector:
         request: RawRequest,
         hit: Hit,
         user: identity.UserResolution,
-        cookie_otui: str | None,
-        cookie_ots: str | None,
+        cookie_is_user: bool,
+        own_ots: str | None,
         event_ms: int,
     ) -> list[tuple[bytes, bytes]]:
+        """`_otui` when the request had no valid one for this user; `_ots` always."""
         secure = self.settings.cookie_secure or request.scheme == "https"
         domain = self.settings.cookie_domain
         out = []
-        cookie_state = identity.parse_otui(cookie_otui) if cookie_otui else None
-        same_user = cookie_state is not None and cookie_state.user_id == user.user_id
-        if not same_user:
+        if not cookie_is_user:
             otui = identity.new_otui(user.user_id, event_ms).format()
-            out.append(
-                (
-                    b"set-cookie",
-                    identity.set_cookie_header(
-                        "_otui", otui, identity.OTUI_MAX_AGE_S, secure=secure, domain=domain
-                    ).encode(),
-                )
+            cookie = identity.set_cookie_header(
+                "_otui", otui, identity.OTUI_MAX_AGE_S, secure=secure, domain=domain
             )
+            out.append((b"set-cookie", cookie.encode()))
         ots_param = identity.parse_ots(hit.ots) if hit.ots else None
-        previous = identity.parse_ots(cookie_ots) if cookie_ots and same_user else None
+        previous = identity.parse_ots(own_ots) if own_ots else None
         ots = ots_param or identity.next_ots(previous, event_ms, self.settings.session_timeout_ms)
-        out.append(
-            (
-                b"set-cookie",
-                identity.set_cookie_header(
-                    "_ots", ots.format(), identity.OTS_MAX_AGE_S, secure=secure, domain=domain
-                ).encode(),
-            )
+        cookie = identity.set_cookie_header(
+            "_ots", ots.format(), identity.OTS_MAX_AGE_S, secure=secure, domain=domain
         )
+        out.append((b"set-cookie", cookie.encode()))
         return out
 
     # ------------------------------------------------------------------ bad hits

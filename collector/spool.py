@@ -12,6 +12,7 @@ fully ingested are deleted.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import orjson
 from collector.model import BadRecord, EventRecord
 
 SUFFIX = ".spool"
+log = logging.getLogger("fakeboxer.spool")
 
 
 def encode(record: EventRecord | BadRecord) -> bytes:
@@ -72,8 +74,15 @@ class Spool:
         """Journal one record; raises OSError when it cannot (the caller answers 503)."""
         if self._size >= self.max_file_bytes:
             self._start_file()
-        written = os.write(self._fd, line)
-        if written != len(line):  # a short write on a full disk: do not acknowledge
+        try:
+            written = os.write(self._fd, line)
+        except OSError:
+            self._start_file()  # never append after bytes of unknown extent
+            raise
+        if written != len(line):
+            # A short write (disk full): the torn bytes stay at the end of this file, where
+            # replay skips them as an unacknowledged tail; later records go to a new file.
+            self._start_file()
             raise OSError("short write to the spool")
         self._size += written
         return SpoolPosition(self._name, self._size)
@@ -98,7 +107,13 @@ class Spool:
                     break
                 line = data[offset:end]
                 offset = end + 1
-                yield decode(line), SpoolPosition(name, offset)
+                try:
+                    record = decode(line)
+                except (ValueError, TypeError):
+                    # Only a write that failed (and was answered 503) can leave such bytes.
+                    log.error("skipping an unreadable spool record in %s at %d", name, offset)
+                    continue
+                yield record, SpoolPosition(name, offset)
 
     def drop_ingested(self, committed: dict[str, int], include_current: bool = False) -> list[str]:
         """Delete files whose every complete record is committed; returns their names.
