@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench load clean
+.PHONY: run test check lint bench load simulate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 check: test
+
+# Bounded, loopback-only locust run against a running server (make run in another shell).
+load: $(STAMP)
+	$(BIN)/locust -f loadtests/locustfile.py --headless -u $${USERS:-50} -r $${SPAWN:-10} -t $${TIME:-30s} --host $${HOST:-http://127.0.0.1:8080} --only-summary
+
+# Realistic traffic straight into a DB file, checked against the generator's ground truth.
+simulate: $(STAMP)
+	$(BIN)/python -m collector.simulate --users $${USERS:-1000} --days $${DAYS:-14} --db $${DB:-/tmp/fakeboxer-sim.duckdb} --verify
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

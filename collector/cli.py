@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs["const"] = "true"
             kwargs["metavar"] = "BOOL"
         serve.add_argument(flag_of(f), **kwargs)
+    from collector import simulate
+
+    simulate.add_parser(commands)
     return parser
 
 
@@ -60,6 +63,10 @@ def _show_default(value: Any) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "simulate":  # its own options; its --db is not the server's
+        from collector import simulate
+
+        return simulate.run(args)
     flags = {f.name: getattr(args, f.name, None) for f in setting_fields()}
     try:
         settings = load_settings(flags)

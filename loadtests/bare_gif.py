@@ -19,8 +19,11 @@ from collector.routes import GIF
 
 async def pixel(request: Request) -> Response:
     uid = request.cookies.get("_otui")
-    response = Response(GIF, media_type="image/gif",
-                        headers={"cache-control": "no-cache, no-store, must-revalidate"})
+    response = Response(
+        GIF,
+        media_type="image/gif",
+        headers={"cache-control": "no-cache, no-store, must-revalidate"},
+    )
     if uid is None:
         response.set_cookie("_otui", str(uuid.uuid4()), max_age=63072000, samesite="lax")
     return response
