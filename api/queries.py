@@ -97,3 +97,373 @@ def email_owners(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
 def ping(cur: duckdb.DuckDBPyConnection) -> bool:
     row = cur.execute("SELECT 1").fetchone()
     return row is not None and row[0] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Read API (SPEC 5): leads, sessions and events. SQL is built only from the constant
+# expressions below and from allow-listed names; every user value is a bound parameter.
+# ---------------------------------------------------------------------------------------
+
+# Lead field name -> (SQL over the users row aliased `u`, kind). Kinds: text, number, time.
+_FOLD_LAST = "json_extract_string(u.fold, '$.last.{0}[0]')"
+_FOLD_FIRST = "json_extract_string(u.fold, '$.first.{0}[0]')"
+_UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+def _prop(name: str) -> str:
+    return f"json_extract_string(u.props, '$.{name}')"
+
+
+COMPANY_SQL = (
+    "coalesce(nullif(" + _prop("organizationName") + ", ''), nullif(" + _prop("company") + ", ''), "
+    "nullif("
+    + _prop("companyName")
+    + ", ''), nullif("
+    + _prop("last_most_likely_company")
+    + ", ''), '')"
+)
+
+LEAD_FIELDS: dict[str, tuple[str, str]] = {
+    "use_id": ("u.user_id", "text"),
+    "site": ("u.site", "text"),
+    "email": ("coalesce(u.email, '')", "text"),
+    "lastEvent": ("u.last_ms", "time"),
+    "eventEsTimestamp": ("u.last_ms", "time"),
+    "eventUnixTimestamp": ("u.last_ms", "time"),
+    "firstEvent": ("u.first_ms", "time"),
+    "first_session_unix_timestamp": ("coalesce(u.first_session_ms, u.first_ms)", "time"),
+    "last_session_unix_timestamp": ("coalesce(u.last_session_ms, u.first_ms)", "time"),
+    "total_number_visits": ("u.visits", "number"),
+    "total_pages_viewed": ("u.pages", "number"),
+    "total_events": ("u.events", "number"),
+    "total_session_duration": ("u.total_duration_ms", "number"),
+    "last_visit_duration": ("u.last_visit_duration_ms", "number"),
+    "esScore": ("u.score", "number"),
+    "_score": ("u.score", "number"),
+    "last_channel": ("coalesce(u.last_channel, '')", "text"),
+    "original_channel": ("coalesce(u.first_channel, '')", "text"),
+    "last_referrer": ("coalesce(u.last_referrer, '')", "text"),
+    "original_referrer": ("coalesce(u.first_referrer, '')", "text"),
+    "entry_url": ("coalesce(u.first_landing_page, '')", "text"),
+    "last_landing_page": ("coalesce(u.last_landing_page, '')", "text"),
+    "last_original_url": ("coalesce(" + _FOLD_LAST.format("url") + ", '')", "text"),
+    "last_title": ("coalesce(" + _FOLD_LAST.format("title") + ", '')", "text"),
+    "last_browser": ("coalesce(" + _FOLD_LAST.format("browser") + ", '')", "text"),
+    "last_browser_version": ("coalesce(" + _FOLD_LAST.format("browser_version") + ", '')", "text"),
+    "last_platform": ("coalesce(" + _FOLD_LAST.format("platform") + ", '')", "text"),
+    "last_user_agent": ("coalesce(" + _FOLD_LAST.format("user_agent") + ", '')", "text"),
+    "last_ip_number": ("coalesce(" + _FOLD_LAST.format("ip") + ", '')", "text"),
+    "last_resolution_width": ("coalesce(" + _FOLD_LAST.format("sw") + ", '')", "text"),
+    "last_resolution_height": ("coalesce(" + _FOLD_LAST.format("sh") + ", '')", "text"),
+    "last_most_likely_company": (COMPANY_SQL, "text"),
+    **{f"first_{k}": ("coalesce(" + _FOLD_FIRST.format(k) + ", '')", "text") for k in _UTM},
+    **{f"last_{k}": ("coalesce(" + _FOLD_LAST.format(k) + ", '')", "text") for k in _UTM},
+}
+
+TIME_FIELDS = tuple(name for name, (_, kind) in LEAD_FIELDS.items() if kind == "time")
+
+SORT_FIELDS = (
+    "lastEvent",
+    "eventEsTimestamp",
+    "eventUnixTimestamp",
+    "_score",
+    "esScore",
+    "first_session_unix_timestamp",
+    "last_session_unix_timestamp",
+    "total_number_visits",
+    "total_pages_viewed",
+    "total_session_duration",
+    "last_visit_duration",
+    "email",
+    "use_id",
+)
+
+# Lead columns read for serialisation (plus the computed score).
+LEAD_COLUMNS = (
+    "u.site, u.user_id, u.email, u.first_ms, u.last_ms, u.events, u.pages, u.visits, "
+    "u.total_duration_ms, u.last_visit_duration_ms, u.first_session_id, u.first_session_ms, "
+    "u.last_session_id, u.last_session_ms, u.first_channel, u.last_channel, "
+    "u.first_landing_page, u.last_landing_page, u.first_referrer, u.last_referrer, u.props, "
+    "u.fold, u.score"
+)
+
+SEARCH_SQL = (
+    "lower(concat_ws(chr(10), coalesce(u.email, ''), "
+    "concat_ws(' ', "
+    + _prop("firstName")
+    + ", "
+    + _prop("lastName")
+    + "), "
+    + _prop("name")
+    + ", "
+    + _prop("fullName")
+    + ", "
+    + COMPANY_SQL
+    + ", "
+    + _prop("organizationDomain")
+    + ", u.user_id, coalesce(u.first_landing_page, ''), coalesce(u.last_landing_page, ''), "
+    + "coalesce("
+    + _FOLD_LAST.format("url")
+    + ", '')))"
+)
+
+
+def field_sql(name: str) -> tuple[str, list[Any], str]:
+    """SQL for a lead field: a known field's constant expression, or a folded property
+    read with a bound JSON path. Callers validate `name` first (params.property_name)."""
+    known = LEAD_FIELDS.get(name)
+    if known is not None:
+        return known[0], [], known[1]
+    return "coalesce(json_extract_string(u.props, ?), '')", ['$."' + name + '"'], "text"
+
+
+def _text(sql: str, kind: str) -> str:
+    return sql if kind == "text" else f"CAST({sql} AS VARCHAR)"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRule:
+    kind: str  # "exist" | "match" | "range" | "boost"
+    field: str
+    score: float
+    value: str = ""
+    low: float = 0.0
+    high: float = 0.0
+
+
+def score_sql(rules: tuple[ScoreRule, ...]) -> tuple[str, list[Any]]:
+    """Lead score 0..100 as an integer: the sum of the matching rules, clamped."""
+    if not rules:
+        return "CAST(0 AS BIGINT)", []
+    parts: list[str] = []
+    params: list[Any] = []
+    for rule in rules:
+        if rule.kind == "boost":
+            urls = (
+                "lower(concat_ws(' ', u.first_landing_page, u.last_landing_page, "
+                + _FOLD_LAST.format("url")
+                + "))"
+            )
+            parts.append(f"CASE WHEN contains({urls}, lower(?)) THEN ? ELSE 0 END")
+            params += [rule.value, rule.score]
+            continue
+        sql, fparams, kind = field_sql(rule.field)
+        if rule.kind == "exist":
+            parts.append(f"CASE WHEN coalesce({_text(sql, kind)}, '') <> '' THEN ? ELSE 0 END")
+            params += [*fparams, rule.score]
+        elif rule.kind == "match":
+            parts.append(f"CASE WHEN lower({_text(sql, kind)}) = lower(?) THEN ? ELSE 0 END")
+            params += [*fparams, rule.value, rule.score]
+        else:
+            parts.append(f"CASE WHEN TRY_CAST({sql} AS DOUBLE) BETWEEN ? AND ? THEN ? ELSE 0 END")
+            params += [*fparams, rule.low, rule.high, rule.score]
+    total = " + ".join(parts)
+    return f"CAST(greatest(0, least(100, round({total}))) AS BIGINT)", params
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One WHERE clause over the lead row `u`, with its bound values."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSelect:
+    site: str
+    conditions: tuple[Condition, ...]
+    sort_field: str
+    desc: bool
+    limit: int
+    after: tuple[Any, str] | None  # (sort value, use_id) of the last row already sent
+    rules: tuple[ScoreRule, ...]
+
+
+def _sort_sql(name: str) -> str:
+    if name not in SORT_FIELDS:  # allow-list; params validated it already
+        raise ValueError(f"not a sort field: {name}")
+    return LEAD_FIELDS[name][0] if name != "use_id" else "u.user_id"
+
+
+def _base(site: str, rules: tuple[ScoreRule, ...]) -> tuple[str, list[Any]]:
+    sql, params = score_sql(rules)
+    return f"(SELECT u.*, {sql} AS score FROM users u WHERE u.site = ?) u", [*params, site]
+
+
+def _where(conditions: tuple[Condition, ...]) -> tuple[str, list[Any]]:
+    if not conditions:
+        return "", []
+    params: list[Any] = []
+    for c in conditions:
+        params.extend(c.params)
+    return " WHERE " + " AND ".join(f"({c.sql})" for c in conditions), params
+
+
+def lead_page(
+    cur: duckdb.DuckDBPyConnection, q: LeadSelect
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """One page of leads (keyset after `q.after`), the total matching, and whether more
+    rows follow."""
+    base, base_params = _base(q.site, q.rules)
+    where, where_params = _where(q.conditions)
+    total_row = cur.execute(f"SELECT count(*) FROM {base}{where}", [*base_params, *where_params])
+    fetched = total_row.fetchone()
+    total = int(fetched[0]) if fetched else 0
+    key = _sort_sql(q.sort_field)
+    direction = "DESC" if q.desc else "ASC"
+    conditions = q.conditions
+    if q.after is not None:
+        op = "<" if q.desc else ">"
+        conditions = (
+            *conditions,
+            Condition(
+                f"{key} {op} ? OR ({key} = ? AND u.user_id {op} ?)",
+                (q.after[0], q.after[0], q.after[1]),
+            ),
+        )
+    where, where_params = _where(conditions)
+    rows = cur.execute(
+        f"SELECT {LEAD_COLUMNS}, {key} AS sort_key FROM {base}{where} "
+        f"ORDER BY sort_key {direction}, u.user_id {direction} LIMIT ?",
+        [*base_params, *where_params, q.limit + 1],
+    ).fetchall()
+    names = [d[0] for d in cur.description or []]
+    out = [dict(zip(names, row, strict=True)) for row in rows]
+    more = len(out) > q.limit
+    out = out[: q.limit]
+    _add_lead_extras(cur, out)
+    return out, total, more
+
+
+def lead_by_id(
+    cur: duckdb.DuckDBPyConnection,
+    user_id: str,
+    sites: list[str] | None,
+    rules: tuple[ScoreRule, ...],
+) -> dict[str, Any] | None:
+    """One lead by id; `sites` narrows the datasets searched (None: any). The most
+    recently active wins if the id exists in several."""
+    found = cur.execute(
+        "SELECT site FROM users WHERE user_id = ? ORDER BY last_ms DESC", [user_id]
+    ).fetchall()
+    for (site,) in found:
+        if sites is not None and site not in sites:
+            continue
+        base, params = _base(site, rules)
+        rows = cur.execute(
+            f"SELECT {LEAD_COLUMNS} FROM {base} WHERE u.user_id = ?", [*params, user_id]
+        ).fetchall()
+        names = [d[0] for d in cur.description or []]
+        out = [dict(zip(names, row, strict=True)) for row in rows]
+        _add_lead_extras(cur, out)
+        return out[0] if out else None
+    return None
+
+
+def _add_lead_extras(cur: duckdb.DuckDBPyConnection, leads: list[dict[str, Any]]) -> None:
+    """previous session and latest event id of each lead on the page."""
+    if not leads:
+        return
+    site = leads[0]["site"]
+    ids = [lead["user_id"] for lead in leads]
+    for lead in leads:
+        lead["previous_session_id"] = None
+        lead["previous_session_ms"] = None
+        lead["last_event_id"] = None
+    by_id = {lead["user_id"]: lead for lead in leads}
+    sessions = cur.execute(
+        "SELECT user_id, session_id, start_ms FROM ("
+        " SELECT user_id, session_id, start_ms, row_number() OVER ("
+        "  PARTITION BY user_id ORDER BY start_ms DESC, session_id DESC) AS rn"
+        " FROM sessions WHERE site = ? AND list_contains(?, user_id)) WHERE rn = 2",
+        [site, ids],
+    ).fetchall()
+    for user_id, session_id, start_ms in sessions:
+        by_id[user_id]["previous_session_id"] = session_id
+        by_id[user_id]["previous_session_ms"] = start_ms
+    events = cur.execute(
+        "SELECT user_id, arg_max(event_id, (ts, seq)) FROM events "
+        "WHERE site = ? AND list_contains(?, user_id) GROUP BY user_id",
+        [site, ids],
+    ).fetchall()
+    for user_id, event_id in events:
+        by_id[user_id]["last_event_id"] = event_id
+
+
+SESSION_COLUMNS = (
+    "site, session_id, user_id, start_ms, end_ms, duration_ms, events, pages, entry_url, "
+    "entry_title, exit_url, referrer, channel, last_channel, utm_source, utm_medium, "
+    "utm_campaign, utm_term, utm_content, browser, platform, ip, props"
+)
+
+
+def _in_sites(sites: list[str] | None) -> tuple[str, list[Any]]:
+    if sites is None:
+        return "", []
+    return " AND list_contains(?, site)", [sites]
+
+
+def session_page(
+    cur: duckdb.DuckDBPyConnection,
+    user_id: str,
+    sites: list[str] | None,
+    limit: int,
+    after: tuple[int, str] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """A lead's sessions, newest first, keyset on (start_ms, session_id)."""
+    in_sites, params = _in_sites(sites)
+    keyset, kparams = "", []
+    if after is not None:
+        keyset = " AND (start_ms < ? OR (start_ms = ? AND session_id < ?))"
+        kparams = [after[0], after[0], after[1]]
+    rows = cur.execute(
+        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?{in_sites}{keyset} "
+        "ORDER BY start_ms DESC, session_id DESC LIMIT ?",
+        [user_id, *params, *kparams, limit + 1],
+    ).fetchall()
+    names = [d[0] for d in cur.description or []]
+    out = [dict(zip(names, row, strict=True)) for row in rows]
+    return out[:limit], len(out) > limit
+
+
+def lead_exists(cur: duckdb.DuckDBPyConnection, user_id: str, sites: list[str] | None) -> bool:
+    in_sites, params = _in_sites(sites)
+    row = cur.execute(
+        f"SELECT count(*) FROM users WHERE user_id = ?{in_sites}", [user_id, *params]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def api_event_page(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    session_id: str | None,
+    user_id: str | None,
+    sites: list[str] | None,
+    limit: int,
+    after: tuple[int, int] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events of a session or a lead, newest first, keyset on (ts, seq)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if session_id is not None:
+        clauses.append("session_id = ?")
+        params.append(session_id)
+    if user_id is not None:
+        clauses.append("user_id = ?")
+        params.append(user_id)
+    if sites is not None:
+        clauses.append("list_contains(?, site)")
+        params.append(sites)
+    if after is not None:
+        clauses.append("(ts < ? OR (ts = ? AND seq < ?))")
+        params += [after[0], after[0], after[1]]
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    rows = cur.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events{where} ORDER BY ts DESC, seq DESC LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    names = [d[0] for d in cur.description or []]
+    out = [dict(zip(names, row, strict=True)) for row in rows]
+    return out[:limit], len(out) > limit

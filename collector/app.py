@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import queries
+from api.routes import install as install_api
 from collector import control
 from collector.app_state import AppState
 from collector.clock import Clock
@@ -41,13 +43,38 @@ def is_script_request(query: bytes) -> bool:
 
 
 async def pixel_script(request: Request) -> Response:
+    """The JavaScript pixel, as is: it reads its dataset, `&form` and the collector's origin
+    from its own `src`, so one static file serves every dataset."""
     script = PIXEL_DIR / "lb.js"
     if not script.is_file():
         return control.error_response(404, "no_pixel", "the pixel script is not installed")
     return Response(
         script.read_bytes(),
-        media_type="application/javascript",
-        headers={"cache-control": "public, max-age=300"},
+        headers={
+            "content-type": "application/javascript; charset=utf-8",
+            "cache-control": "public, max-age=300",
+        },
+    )
+
+
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+
+
+async def demo_page(request: Request) -> Response:
+    """`/_fakeboxer/demo`: LeadBoxer's snippet pointed at this server, and the events it
+    recorded. The Host header is client data: only a plain host[:port] is written into it."""
+    page = PIXEL_DIR / "demo.html"
+    if not page.is_file():
+        return control.error_response(404, "no_demo", "the demo page is not installed")
+    host = request.headers.get("host", "")
+    if not _HOST_RE.fullmatch(host):
+        server = request.scope.get("server") or ("127.0.0.1", 8080)
+        name = f"[{server[0]}]" if ":" in str(server[0]) else str(server[0])
+        host = f"{name}:{server[1]}"
+    html = page.read_text(encoding="utf-8").replace("{{HOST}}", host)
+    return Response(
+        html,
+        headers={"content-type": "text/html; charset=utf-8", "cache-control": "no-store"},
     )
 
 
@@ -107,8 +134,10 @@ def create_app(
     routes = [
         Route("/", pixel_script, methods=["GET", "HEAD"]),
         Route("/pixel.js", pixel_script, methods=["GET", "HEAD"]),
+        Route("/_fakeboxer/demo", control.guarded(demo_page), methods=["GET", "HEAD"]),
         *control.routes(),
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.fakeboxer = state
+    install_api(web, store, settings)  # read API routes, API keys (before the writer starts)
     return FakeboxerApp(state, web)

@@ -102,6 +102,8 @@ def serve(settings: Settings) -> int:
         return EXIT_CANNOT_START
     url = f"http://{settings.host}:{settings.port}"
     print(f"fakeboxer listening on {url}  (database {settings.db})", flush=True)
+    for key in app.web.state.api_keys:
+        print(f"  API key:      {key.describe()}", flush=True)
     print(
         f"  send a hit:   curl '{url}/?si=demo&ti=Hello&email=ada@example.com&json=true'",
         flush=True,

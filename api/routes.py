@@ -1,0 +1,327 @@
+"""The read API (SPEC 5): legacy `/api/...` and `/v1/...` routes, lookups and
+`/openapi.json`. Every handler is async: it waits for the writer (read-your-writes),
+then runs its query on a cursor of its own in the threadpool."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import duckdb
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from api import lookups, openapi, params, queries, serialize
+from api.auth import ApiKey, authenticate, ensure_keys, require_site
+from api.errors import (
+    ApiError,
+    api_json,
+    bad_parameter,
+    cors_headers,
+    error_json,
+    not_found,
+    preflight_response,
+)
+from api.queries import ScoreRule
+from collector.app_state import AppState
+from collector.settings import Settings
+from collector.storage.db import Store
+from collector.storage.writer import WriterStopped
+
+SCORE_RULES_META = "leadscore_rules"
+_CALLBACK_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$.]{0,63}")
+
+Handler = Callable[[Request, ApiKey], Awaitable[tuple[Any, int]]]
+
+
+def endpoint(
+    handler: Handler, *, keyless_on_loopback: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """Auth, CORS, preflight, errors as JSON, and JSONP `callback` on /api/ routes."""
+
+    async def run(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return preflight_response(request)
+        try:
+            key = authenticate(
+                request, request.app.state.api_keys, keyless_on_loopback=keyless_on_loopback
+            )
+            data, status = await handler(request, key)
+        except ApiError as exc:
+            return error_json(request, exc)
+        except WriterStopped:
+            return error_json(
+                request, ApiError(503, "unavailable", "the writer stopped; see the server log")
+            )
+        callback = request.query_params.get("callback")
+        if callback and request.url.path.startswith("/api/") and _CALLBACK_RE.fullmatch(callback):
+            body = b"/**/" + callback.encode() + b"(" + orjson.dumps(data) + b");"
+            return Response(
+                body, status, headers=cors_headers(request), media_type="application/javascript"
+            )
+        return api_json(request, data, status)
+
+    return run
+
+
+# ------------------------------------------------------------------------------ helpers
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.fakeboxer
+    return state
+
+
+def _rules(request: Request) -> tuple[ScoreRule, ...]:
+    rules: tuple[ScoreRule, ...] = (
+        getattr(request.app.state, "api_score_rules", None) or params.default_rules()
+    )
+    raw = request.query_params.get("leadscoreRules")
+    if raw:
+        rules = params.parse_score_rules(raw)
+    return rules
+
+
+def _sites(key: ApiKey, site: str | None) -> list[str] | None:
+    """Datasets a request may read: the asked one (checked), else the key's own."""
+    if site:
+        require_site(key, site)
+        return [site]
+    return sorted(key.sites) if key.sites is not None else None
+
+
+def _leadcard_base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/_fakeboxer/ui"
+
+
+async def _read(request: Request, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    state = _state(request)
+    await state.writer.barrier()
+    return await run_in_threadpool(state.read, fn)
+
+
+# ------------------------------------------------------------------------------- leads
+async def _lead_list(
+    request: Request, key: ApiKey
+) -> tuple[list[dict[str, Any]], str | None, int, params.LeadQuery]:
+    q = request.query_params
+    site = params.required(q, "site", "the dataset id")
+    require_site(key, site)
+    state = _state(request)
+    await state.writer.barrier()
+    now = state.clock.now_ms()
+    query = params.parse_lead_query(q, site, now, _rules(request))
+    select = params.to_select(query)
+    rows, total, more = await run_in_threadpool(
+        state.read, lambda cur: queries.lead_page(cur, select)
+    )
+    base = _leadcard_base(request)
+    leads = [serialize.lead_object(r, now, base) for r in rows]
+    token = params.lead_token(query, rows[-1]) if more and rows else None
+    return leads, token, total, query
+
+
+async def legacy_leads(request: Request, key: ApiKey) -> tuple[Any, int]:
+    leads, token, total, query = await _lead_list(request, key)
+    return {
+        "rows": len(leads),
+        "nextToken": token,
+        "total": total,
+        "resultsList": leads,
+        "site": query.site,
+        "timeZone": query.time_zone,
+    }, 200
+
+
+async def v1_leads(request: Request, key: ApiKey) -> tuple[Any, int]:
+    leads, token, total, _ = await _lead_list(request, key)
+    return {"data": leads, "nextToken": token, "total": total}, 200
+
+
+async def _one_lead(request: Request, key: ApiKey, lead_id: str) -> dict[str, Any]:
+    sites = _sites(key, request.query_params.get("site") or None)
+    rules = _rules(request)
+    row = await _read(request, lambda cur: queries.lead_by_id(cur, lead_id, sites, rules))
+    if row is None:
+        raise not_found(
+            f"no lead {lead_id!r}"
+            + (f" in dataset {sites[0]!r}" if sites and len(sites) == 1 else "")
+        )
+    return serialize.lead_object(row, _state(request).clock.now_ms(), _leadcard_base(request))
+
+
+async def legacy_lead_detail(request: Request, key: ApiKey) -> tuple[Any, int]:
+    lead_id = params.required(request.query_params, "leadId", "the lead's use_id")
+    return {"resultsList": [await _one_lead(request, key, lead_id)]}, 200
+
+
+async def v1_lead(request: Request, key: ApiKey) -> tuple[Any, int]:
+    return await _one_lead(request, key, request.path_params["leadId"]), 200
+
+
+# ---------------------------------------------------------------------------- sessions
+async def _sessions(
+    request: Request, key: ApiKey, lead_id: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    q = request.query_params
+    sites = _sites(key, q.get("site") or None)
+    limit = params.limit_param(q)
+    token = params.decode_token(q, "sessions")
+    after: tuple[int, str] | None = None
+    if token is not None:
+        if len(token) != 2 or not isinstance(token[0], int) or not isinstance(token[1], str):
+            raise bad_parameter("nextToken", "a nextToken returned by a previous call")
+        after = (token[0], token[1])
+
+    def query(cur: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], bool] | None:
+        if not queries.lead_exists(cur, lead_id, sites):
+            return None
+        return queries.session_page(cur, lead_id, sites, limit, after)
+
+    found = await _read(request, query)
+    if found is None:
+        raise not_found(f"no lead {lead_id!r}")
+    rows, more = found
+    next_token = (
+        params.encode_token(["sessions", rows[-1]["start_ms"], rows[-1]["session_id"]])
+        if more and rows
+        else None
+    )
+    return [serialize.session_object(r) for r in rows], next_token
+
+
+async def legacy_sessions(request: Request, key: ApiKey) -> tuple[Any, int]:
+    lead_id = params.required(request.query_params, "leadId", "the lead's use_id")
+    sessions, _ = await _sessions(request, key, lead_id)
+    return {"sessions": sessions, "responseCode": 200, "responseMessage": "OK"}, 200
+
+
+async def v1_sessions(request: Request, key: ApiKey) -> tuple[Any, int]:
+    lead_id = request.path_params.get("leadId") or params.required(
+        request.query_params, "leadId", "the lead's use_id"
+    )
+    sessions, token = await _sessions(request, key, lead_id)
+    return {"data": sessions, "nextToken": token}, 200
+
+
+# ------------------------------------------------------------------------------ events
+async def _events(
+    request: Request, key: ApiKey, *, session_id: str | None, lead_id: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    q = request.query_params
+    sites = _sites(key, q.get("site") or None)
+    limit = params.limit_param(q)
+    token = params.decode_token(q, "events")
+    after: tuple[int, int] | None = None
+    if token is not None:
+        if len(token) != 2 or not all(isinstance(t, int) for t in token):
+            raise bad_parameter("nextToken", "a nextToken returned by a previous call")
+        after = (token[0], token[1])
+
+    def query(cur: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], bool] | None:
+        if lead_id is not None and not queries.lead_exists(cur, lead_id, sites):
+            return None
+        page = queries.api_event_page(
+            cur, session_id=session_id, user_id=lead_id, sites=sites, limit=limit, after=after
+        )
+        if session_id is not None and not page[0] and after is None:
+            return None
+        return page
+
+    found = await _read(request, query)
+    if found is None:
+        raise not_found(
+            f"no lead {lead_id!r}" if lead_id is not None else f"no session {session_id!r}"
+        )
+    rows, more = found
+    next_token = (
+        params.encode_token(["events", rows[-1]["ts"], rows[-1]["seq"]]) if more and rows else None
+    )
+    return [serialize.event_object(r) for r in rows], next_token
+
+
+async def legacy_events(request: Request, key: ApiKey) -> tuple[Any, int]:
+    session_id = params.required(request.query_params, "sessionId", "a session_id")
+    events, _ = await _events(request, key, session_id=session_id, lead_id=None)
+    return {"events": events, "responseCode": 200, "responseMessage": "OK"}, 200
+
+
+async def v1_events(request: Request, key: ApiKey) -> tuple[Any, int]:
+    q = request.query_params
+    lead_id: str | None = request.path_params.get("leadId") or q.get("leadId") or None
+    session_id = q.get("sessionId") or None
+    if lead_id is None and session_id is None:
+        raise bad_parameter("sessionId", "a session_id (or leadId) (the parameter is required)")
+    events, token = await _events(request, key, session_id=session_id, lead_id=lead_id)
+    return {"data": events, "nextToken": token}, 200
+
+
+# ----------------------------------------------------------------------------- lookups
+async def ip_lookup(request: Request, key: ApiKey) -> tuple[Any, int]:
+    return lookups.ip_lookup(request.query_params.get("ip")), 200
+
+
+async def domain_lookup(request: Request, key: ApiKey) -> tuple[Any, int]:
+    return {"output": lookups.domain_lookup(request.query_params.get("domain"))}, 200
+
+
+async def openapi_json(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return preflight_response(request)
+    return api_json(request, openapi.document())
+
+
+def routes() -> list[BaseRoute]:
+    methods = ["GET", "OPTIONS"]
+    return [
+        Route("/api/views/c_view_leads", endpoint(legacy_leads), methods=methods),
+        Route("/api/views/c_view_leads/", endpoint(legacy_leads), methods=methods),
+        Route("/api/views/lead_detail", endpoint(legacy_lead_detail), methods=methods),
+        Route(
+            "/api/leads/sessions",
+            endpoint(legacy_sessions, keyless_on_loopback=True),
+            methods=methods,
+        ),
+        Route(
+            "/api/leads/events", endpoint(legacy_events, keyless_on_loopback=True), methods=methods
+        ),
+        Route("/api/ip-lookup", endpoint(ip_lookup), methods=methods),
+        Route("/api/domain-lookup", endpoint(domain_lookup), methods=methods),
+        Route("/v1/leads", endpoint(v1_leads), methods=methods),
+        Route("/v1/leads/sessions", endpoint(v1_sessions), methods=methods),
+        Route("/v1/leads/events", endpoint(v1_events), methods=methods),
+        Route("/v1/leads/{leadId}", endpoint(v1_lead), methods=methods),
+        Route("/v1/leads/{leadId}/sessions", endpoint(v1_sessions), methods=methods),
+        Route("/v1/leads/{leadId}/events", endpoint(v1_events), methods=methods),
+        Route("/v1/ip-lookup", endpoint(ip_lookup), methods=methods),
+        Route("/v1/domain-lookup", endpoint(domain_lookup), methods=methods),
+        Route("/openapi.json", openapi_json, methods=methods),
+    ]
+
+
+def install(
+    web: Starlette, store: Store, settings: Settings, score_rules: str | None = None
+) -> list[ApiKey]:
+    """Mount the read API on the starlette app and set up what its handlers need:
+    `web.state.api_keys` (configured, or the generated key from `meta`) and
+    `web.state.api_score_rules` (the `score_rules` argument, else the `meta` row
+    'leadscore_rules', else the defaults). Call it before the writer thread starts.
+    Returns the keys so the caller can print them."""
+    cur = store.cursor()
+    try:
+        keys = ensure_keys(cur, settings)
+        row = cur.execute("SELECT value FROM meta WHERE key = ?", [SCORE_RULES_META]).fetchone()
+    finally:
+        cur.close()
+    text = score_rules if score_rules is not None else (str(row[0]) if row and row[0] else None)
+    try:
+        rules = params.parse_score_rules(text) if text is not None else params.default_rules()
+    except ApiError as exc:
+        raise ValueError(f"lead score rules: {exc.message}") from None
+    web.state.api_keys = keys
+    web.state.api_score_rules = rules
+    web.router.routes.extend(routes())
+    return keys
