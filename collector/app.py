@@ -88,7 +88,10 @@ class FakeboxerApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in ("/", "/log"):
-            if scope["path"] == "/log" or not is_script_request(scope.get("query_string", b"")):
+            script = scope["method"] in ("GET", "HEAD") and is_script_request(
+                scope.get("query_string", b"")
+            )
+            if scope["path"] == "/log" or not script:
                 await self.state.collector(scope, receive, send)
                 return
         await self.web(scope, receive, send)

@@ -218,8 +218,13 @@ async def clock(request: Request) -> Response:
         if len(given) != 1:
             raise ParamError("bad_parameter", "give exactly one of offset_ms, advance_ms or now_ms")
         name = given[0]
+        raw = values[name]
         try:
-            value = int(values[name])
+            # JSON numbers must be whole (1.5 and true are not milliseconds); query text
+            # must be digits with an optional sign.
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise ValueError(raw)
+            value = int(raw)
         except (TypeError, ValueError):
             raise ParamError(
                 "bad_parameter", f"{name} must be a whole number of milliseconds"
