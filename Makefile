@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench load simulate clean
+.PHONY: run test check lint bench load simulate clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check collector api tests loadtests
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# The pixel tests drive Debian's Chromium; a test tool's own browser download fails here.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
 check: test
