@@ -323,13 +323,25 @@ def lead_page(
             ),
         )
     where, where_params = _where(conditions)
-    rows = cur.execute(
-        f"SELECT {LEAD_COLUMNS}, {key} AS sort_key FROM {base}{where} "
-        f"ORDER BY sort_key {direction}, u.user_id {direction} LIMIT ?",
+    # Two steps: pick the page's ids with only the sort key computed, then build the
+    # wide lead rows for those ids alone. In one step DuckDB computed every lead column
+    # (JSON extractions included) for every lead before the top-N: ~800 ms at 160k leads.
+    page = cur.execute(
+        f"SELECT u.user_id FROM {base}{where} "
+        f"ORDER BY {key} {direction}, u.user_id {direction} LIMIT ?",
         [*base_params, *where_params, q.limit + 1],
     ).fetchall()
+    ids = [row[0] for row in page]
+    rows = cur.execute(
+        f"SELECT {LEAD_COLUMNS}, {key} AS sort_key FROM {base} WHERE list_contains(?, u.user_id)",
+        [*base_params, ids],
+    ).fetchall()
     names = [d[0] for d in cur.description or []]
-    out = [dict(zip(names, row, strict=True)) for row in rows]
+    position = {user_id: i for i, user_id in enumerate(ids)}
+    out = sorted(
+        (dict(zip(names, row, strict=True)) for row in rows),
+        key=lambda lead: position[lead["user_id"]],
+    )
     more = len(out) > q.limit
     out = out[: q.limit]
     _add_lead_extras(cur, out)
