@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api import queries, serialize
+from api import auth, queries, serialize
 from collector.app_state import AppState
 
 
@@ -64,24 +62,15 @@ def _float_param(request: Request, name: str, default: float, low: float, high: 
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     """Parameter errors become 400 JSON; off loopback, an API key is required."""
 
     async def endpoint(request: Request) -> Response:
         state: AppState = request.app.state.fakeboxer
-        if not _is_loopback(state.settings.host):
-            given = request.headers.get("x-api-key") or request.query_params.get("apiKey") or ""
-            keys = [k.partition(":")[0] for k in state.settings.api_keys]
-            if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
+        if not auth.is_loopback(state.settings.host):
+            # Off loopback the control endpoints need any API key (configured or generated).
+            given = auth.given_key(request) or ""
+            if auth.find_key(request.app.state.api_keys, given) is None:
                 return json_response(
                     {"error": "Unauthorized", "message": "Invalid or missing API key"}, 401
                 )

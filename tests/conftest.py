@@ -34,6 +34,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     clients: list[httpx.Client] = field(default_factory=list)
+    health_headers: dict[str, str] = field(default_factory=dict)  # e.g. an API key
 
     @property
     def url(self) -> str:
@@ -66,7 +67,12 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()}")
             try:
-                if httpx.get(f"{self.url}/_fakeboxer/health", timeout=1).status_code == 200:
+                if (
+                    httpx.get(
+                        f"{self.url}/_fakeboxer/health", headers=self.health_headers, timeout=1
+                    ).status_code
+                    == 200
+                ):
                     return self
             except httpx.HTTPError:
                 pass
