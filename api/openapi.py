@@ -156,6 +156,7 @@ LEAD_PROPERTIES: dict[str, Any] = {
     "documentExpiryDate": _INT,
     "ttl": _INT,
     "type": {"type": "object", "properties": {"name": _STR}},
+    "leadTags": {"type": "array", "items": _STR},
 }
 
 SESSION_PROPERTIES: dict[str, Any] = {
@@ -236,6 +237,202 @@ def _control(summary: str, method: str = "get") -> dict[str, Any]:
     }
 
 
+def _op(
+    method: str,
+    summary: str,
+    parameters: list[dict[str, Any]],
+    responses: dict[str, Any],
+    tag: str,
+    body: str | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return {method: op}
+
+
+_EMAIL = _q("email", "the LeadBoxer login email (accepted and ignored)")
+_DATASET_ID = _path("datasetId", "dataset id")
+_HUMAN_NAME = _q("humanName", "the new name (1..128 characters)", required=True)
+_MGMT_ERRORS = {**_ERRORS, "404": _ok("Error", "unknown dataset or lead")}
+_CREATE_ERRORS = {
+    **_ERRORS,
+    "403": _ok("Error", "keys limited to some datasets cannot create datasets"),
+    "409": _ok("Error", "an explicit `datasetId` that already exists"),
+}
+
+MANAGEMENT_SCHEMAS: dict[str, Any] = {
+    "Dataset": {
+        "type": "object",
+        "properties": {
+            "datasetId": _STR,
+            "humanName": _STR,
+            "timezone": _STR,
+            "created": _INT,
+            "deleted": {"type": ["integer", "null"]},
+        },
+    },
+    "DatasetCreate": {
+        "type": "object",
+        "required": ["humanName"],
+        "properties": {
+            "humanName": _STR,
+            "timezone": {"type": "string", "default": "Europe/Amsterdam"},
+            "sendEmail": {"type": "boolean"},
+            "userIds": {"type": "array", "items": _INT},
+            "emails": {"type": "array", "items": _STR},
+            "datasetId": {
+                "type": "string",
+                "description": "fakeboxer extension: use this id instead of a new 32-hex one",
+            },
+        },
+    },
+    "DatasetList": {
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Dataset"}}
+        },
+    },
+    "LegacyDatasetList": {
+        "type": "object",
+        "properties": {
+            "datasets": {"type": "array", "items": {"$ref": "#/components/schemas/Dataset"}},
+            "responseCode": _INT,
+            "responseMessage": _STR,
+        },
+    },
+    "LegacyDatasetResponse": {
+        "type": "object",
+        "properties": {"datasetId": _STR, "responseCode": _INT, "responseMessage": _STR},
+    },
+    "LeadTagsUpdate": {
+        "type": "object",
+        "required": ["datasetId", "leadId", "leadTags"],
+        "properties": {
+            "datasetId": _STR,
+            "leadId": _STR,
+            "leadTags": {
+                "type": ["string", "array"],
+                "description": "comma-separated tags (a list of strings is accepted too); "
+                "replaces all tags, empty string removes all; at most 100, each 1..64 chars",
+            },
+        },
+    },
+    "LeadTags": {
+        "type": "object",
+        "properties": {
+            "datasetId": _STR,
+            "leadId": _STR,
+            "leadTags": {"type": "array", "items": _STR},
+        },
+    },
+    "LegacyLeadTags": {
+        "type": "object",
+        "properties": {
+            "leadId": _STR,
+            "site": _STR,
+            "leadTags": {"type": "array", "items": _STR},
+            "responseCode": _INT,
+            "responseMessage": _STR,
+        },
+    },
+}
+
+
+def management_paths() -> dict[str, Any]:
+    return {
+        "/api/datasets": {
+            **_op(
+                "get",
+                "Datasets the key may read (registered, not deleted)",
+                [_API_KEY, _EMAIL],
+                {"200": _ok("LegacyDatasetList"), **_ERRORS},
+                "legacy",
+            ),
+            **_op(
+                "post",
+                "Create a dataset",
+                [_API_KEY, _EMAIL],
+                {"200": _ok("LegacyDatasetResponse"), **_CREATE_ERRORS},
+                "legacy",
+                body="DatasetCreate",
+            ),
+        },
+        "/api/datasets/{datasetId}/name": _op(
+            "put",
+            "Rename a dataset",
+            [_DATASET_ID, _HUMAN_NAME, _API_KEY, _EMAIL],
+            {"200": _ok("LegacyDatasetResponse"), **_MGMT_ERRORS},
+            "legacy",
+        ),
+        "/api/datasets/{datasetId}": _op(
+            "delete",
+            "Delete a dataset and all of its data",
+            [_DATASET_ID, _API_KEY, _EMAIL],
+            {"200": _ok("LegacyDatasetResponse"), **_MGMT_ERRORS},
+            "legacy",
+        ),
+        "/api/management/update_lead_tags": _op(
+            "get",
+            "Add, remove or replace a lead's tags (key optional on loopback)",
+            [
+                _API_KEY,
+                _q("userId", "the lead's use_id (`leadId` accepted too)", required=True),
+                _q("leadTags", "comma-separated tags; empty = none", required=True),
+                _q("action", "`add` or `remove`; absent: replace all tags"),
+                _q("site", "dataset id (default: the most recently active lead with that id)"),
+            ],
+            {"200": _ok("LegacyLeadTags"), **_MGMT_ERRORS},
+            "legacy",
+        ),
+        "/v1/datasets": _op(
+            "post",
+            "Create a dataset",
+            [_EMAIL],
+            {"200": _ok("Dataset"), **_CREATE_ERRORS},
+            "v1",
+            body="DatasetCreate",
+        ),
+        "/v1/users/datasets": _op(
+            "get",
+            "Datasets the key may read (registered, not deleted)",
+            [_EMAIL],
+            {"200": _ok("DatasetList"), **_ERRORS},
+            "v1",
+        ),
+        "/v1/datasets/{datasetId}/name": _op(
+            "put",
+            "Rename a dataset",
+            [_DATASET_ID, _HUMAN_NAME, _EMAIL],
+            {"200": _ok("Dataset"), **_MGMT_ERRORS},
+            "v1",
+        ),
+        "/v1/datasets/{datasetId}": _op(
+            "delete",
+            "Delete a dataset and all of its data",
+            [_DATASET_ID, _EMAIL],
+            {"200": _ok("Dataset"), **_MGMT_ERRORS},
+            "v1",
+        ),
+        "/v1/management/lead-tags": _op(
+            "put",
+            "Replace a lead's tags",
+            [],
+            {"200": _ok("LeadTags"), **_MGMT_ERRORS},
+            "v1",
+            body="LeadTagsUpdate",
+        ),
+    }
+
+
 def document() -> dict[str, Any]:
     lead_id = _path("leadId", "the lead's use_id")
     return {
@@ -309,6 +506,7 @@ def document() -> dict[str, Any]:
                     "additionalProperties": _STR,
                 },
                 "DomainLookup": {"type": "object", "properties": {"output": _OBJ}},
+                **MANAGEMENT_SCHEMAS,
             },
         },
         "security": [{"header": []}, {"query": []}],
@@ -398,6 +596,7 @@ def document() -> dict[str, Any]:
                 {"200": _ok("DomainLookup"), **_ERRORS},
                 "lookups",
             ),
+            **management_paths(),
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

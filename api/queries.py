@@ -401,6 +401,15 @@ def _add_lead_extras(cur: duckdb.DuckDBPyConnection, leads: list[dict[str, Any]]
     ).fetchall()
     for user_id, event_id in events:
         by_id[user_id]["last_event_id"] = event_id
+    for lead in leads:
+        lead["lead_tags"] = []
+    tags = cur.execute(
+        "SELECT user_id, list(tag ORDER BY tag) FROM lead_tags "
+        "WHERE site = ? AND list_contains(?, user_id) GROUP BY user_id",
+        [site, ids],
+    ).fetchall()
+    for user_id, lead_tags in tags:
+        by_id[user_id]["lead_tags"] = list(lead_tags)
 
 
 SESSION_COLUMNS = (
@@ -479,3 +488,21 @@ def api_event_page(
     names = [d[0] for d in cur.description or []]
     out = [dict(zip(names, row, strict=True)) for row in rows]
     return out[:limit], len(out) > limit
+
+
+# ---------------------------------------------------------------------------------------
+# Management reads: datasets and lead tags (written by the writer thread only).
+# ---------------------------------------------------------------------------------------
+
+DATASET_COLUMNS = ("dataset_id", "human_name", "timezone", "created_ms", "deleted_ms")
+
+
+def list_datasets(cur: duckdb.DuckDBPyConnection, sites: list[str] | None) -> list[dict[str, Any]]:
+    """Registered, not deleted datasets (`sites`: only these; None: all), oldest first."""
+    in_sites, params = ("", []) if sites is None else (" AND list_contains(?, dataset_id)", [sites])
+    rows = cur.execute(
+        f"SELECT {', '.join(DATASET_COLUMNS)} FROM datasets WHERE deleted_ms IS NULL{in_sites} "
+        "ORDER BY created_ms, dataset_id",
+        params,
+    ).fetchall()
+    return [dict(zip(DATASET_COLUMNS, row, strict=True)) for row in rows]

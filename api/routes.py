@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from api import lookups, openapi, params, queries, serialize
+from api import lookups, management, openapi, params, queries, serialize
 from api.auth import ApiKey, authenticate, ensure_keys, require_site
 from api.errors import (
     ApiError,
@@ -298,6 +298,41 @@ def routes() -> list[BaseRoute]:
         Route("/v1/leads/{leadId}/events", endpoint(v1_events), methods=methods),
         Route("/v1/ip-lookup", endpoint(ip_lookup), methods=methods),
         Route("/v1/domain-lookup", endpoint(domain_lookup), methods=methods),
+        # management (reference 2.2/2.3): datasets and lead tags, written by the writer
+        Route("/api/datasets", endpoint(management.legacy_list), methods=methods),
+        Route("/api/datasets", endpoint(management.legacy_create), methods=["POST"]),
+        Route(
+            "/api/datasets/{datasetId}/name",
+            endpoint(management.legacy_rename),
+            methods=["PUT", "OPTIONS"],
+        ),
+        Route(
+            "/api/datasets/{datasetId}",
+            endpoint(management.legacy_delete),
+            methods=["DELETE", "OPTIONS"],
+        ),
+        Route(
+            "/api/management/update_lead_tags",
+            endpoint(management.legacy_update_lead_tags, keyless_on_loopback=True),
+            methods=methods,
+        ),
+        Route("/v1/datasets", endpoint(management.v1_create), methods=["POST", "OPTIONS"]),
+        Route("/v1/users/datasets", endpoint(management.v1_list), methods=methods),
+        Route(
+            "/v1/datasets/{datasetId}/name",
+            endpoint(management.v1_rename),
+            methods=["PUT", "OPTIONS"],
+        ),
+        Route(
+            "/v1/datasets/{datasetId}",
+            endpoint(management.v1_delete),
+            methods=["DELETE", "OPTIONS"],
+        ),
+        Route(
+            "/v1/management/lead-tags",
+            endpoint(management.v1_lead_tags),
+            methods=["PUT", "OPTIONS"],
+        ),
         Route("/openapi.json", openapi_json, methods=methods),
     ]
 

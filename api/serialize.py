@@ -206,6 +206,7 @@ def lead_object(row: dict[str, Any], now_ms: int, leadcard_base: str) -> dict[st
             "documentExpiryDate": last_ms + LEAD_TTL_MS,
             "ttl": LEAD_TTL_MS,
             "type": {"name": "user"},
+            "leadTags": [str(t) for t in row.get("lead_tags") or ()],
         }
     )
     geo = lookups.ip_info_text(ip) if ip else {}
@@ -243,4 +244,15 @@ def session_object(row: dict[str, Any]) -> dict[str, Any]:
         "platform": row["platform"],
         "ip": row["ip"],
         "properties": _json(row["props"]) or {},
+    }
+
+
+def dataset_object(row: dict[str, Any]) -> dict[str, Any]:
+    """A dataset as the management routes show it (LeadBoxer's request field names)."""
+    return {
+        "datasetId": row["dataset_id"],
+        "humanName": row["human_name"],
+        "timezone": row["timezone"],
+        "created": int(row["created_ms"]),
+        "deleted": int(row["deleted_ms"]) if row.get("deleted_ms") is not None else None,
     }

@@ -104,6 +104,22 @@ DDL = [
         name VARCHAR PRIMARY KEY,
         value BIGINT NOT NULL
     )""",
+    # Read API management (datasets, lead tags). Purely added tables: `migrate` runs every
+    # CREATE TABLE IF NOT EXISTS on each open, so files written before them gain them on
+    # their next start and SCHEMA_VERSION stays 1 (no existing table changed).
+    """CREATE TABLE IF NOT EXISTS datasets (
+        dataset_id VARCHAR PRIMARY KEY,
+        human_name VARCHAR NOT NULL,
+        timezone VARCHAR NOT NULL,
+        created_ms BIGINT NOT NULL,
+        deleted_ms BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS lead_tags (
+        site VARCHAR NOT NULL,
+        user_id VARCHAR NOT NULL,
+        tag VARCHAR NOT NULL,
+        PRIMARY KEY (site, user_id, tag)
+    )""",
 ]
 
 

@@ -43,12 +43,28 @@ class WriterStopped(RuntimeError):
 
 @dataclass(slots=True)
 class Control:
-    """A request for the writer thread to do something other than ingest, in order."""
+    """A request for the writer thread to do something other than ingest, in order.
+    `payload` carries the arguments of the management writes (see `_control`)."""
 
-    action: str  # "reset" | "stop"
+    action: str  # "reset" | "stop" | "dataset_create" | "dataset_rename" | ... (see _control)
     site: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRefused:
+    """A management write that was not done, returned (never raised: an exception in the
+    writer thread stops it) as the control's result. The read API turns it into an error
+    answer with this status, error code and message."""
+
+    status: int
+    error: str
+    message: str
+
+
+MAX_LEAD_TAGS = 100  # LeadBoxer's hard limit (reference 1.4)
 
 
 class LRU(OrderedDict[Any, Any]):
@@ -162,8 +178,10 @@ class BatchWriter:
         self._barriers.append((target, future))
         await future
 
-    async def control(self, action: str, site: str | None = None) -> Any:
-        item = Control(action, site)
+    async def control(
+        self, action: str, site: str | None = None, payload: dict[str, Any] | None = None
+    ) -> Any:
+        item = Control(action, site, payload or {})
         self._submitted += 1
         self._queue.put((item, None))
         await self.barrier()
@@ -267,7 +285,7 @@ class BatchWriter:
 
     def _control(self, cur: duckdb.DuckDBPyConnection, control: Control) -> Any:
         if control.action == "reset":
-            tables = ("events", "sessions", "users", "user_emails", "bad_hits")
+            tables = ("events", "sessions", "users", "user_emails", "bad_hits", "lead_tags")
             cur.execute("BEGIN")
             for table in tables:
                 if control.site is None:
@@ -276,10 +294,170 @@ class BatchWriter:
                     cur.execute(f"DELETE FROM {table} WHERE site = ?", [control.site])
             if control.site is None:
                 cur.execute("DELETE FROM counters")
+                cur.execute("DELETE FROM datasets")
             cur.execute("COMMIT")
             self._clear_caches()
             return True
-        raise ValueError(f"unknown control {control.action}")
+        management = {
+            "dataset_create": self._dataset_create,
+            "dataset_rename": self._dataset_rename,
+            "dataset_delete": self._dataset_delete,
+            "lead_tags": self._lead_tags,
+        }
+        run = management.get(control.action)
+        if run is None:
+            raise ValueError(f"unknown control {control.action}")
+        # One transaction per management write; a refusal or a failure rolls it back and
+        # is returned, so the writer thread keeps running.
+        cur.execute("BEGIN")
+        try:
+            result = run(cur, control.payload)
+        except duckdb.Error as exc:
+            cur.execute("ROLLBACK")
+            log.error("management write %s failed: %s", control.action, exc)
+            return ControlRefused(500, "store_failed", str(exc).splitlines()[0])
+        if isinstance(result, ControlRefused):
+            cur.execute("ROLLBACK")
+        else:
+            cur.execute("COMMIT")
+        return result
+
+    # -------------------------------------------------- management writes (in a transaction)
+    @staticmethod
+    def _dataset_row(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> dict[str, Any] | None:
+        row = cur.execute(
+            "SELECT dataset_id, human_name, timezone, created_ms, deleted_ms FROM datasets "
+            "WHERE dataset_id = ?",
+            [dataset_id],
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("dataset_id", "human_name", "timezone", "created_ms", "deleted_ms")
+        return dict(zip(keys, row, strict=True))
+
+    @staticmethod
+    def _site_has_data(cur: duckdb.DuckDBPyConnection, site: str) -> bool:
+        row = cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE site = ?) "
+            "OR EXISTS (SELECT 1 FROM events WHERE site = ?) "
+            "OR EXISTS (SELECT 1 FROM bad_hits WHERE site = ?)",
+            [site, site, site],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _live_dataset(self, cur: duckdb.DuckDBPyConnection, dataset_id: str) -> bool:
+        """Registered and not deleted, or (never registered) already holding data."""
+        row = self._dataset_row(cur, dataset_id)
+        if row is not None:
+            return row["deleted_ms"] is None
+        return self._site_has_data(cur, dataset_id)
+
+    def _dataset_create(self, cur: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> Any:
+        """payload: dataset_id (a fresh id chosen by the caller, or one it was given),
+        human_name, timezone, now_ms, explicit (the id was given by the client)."""
+        dataset_id = str(p["dataset_id"])
+        row = self._dataset_row(cur, dataset_id)
+        if row is not None and row["deleted_ms"] is None:
+            return ControlRefused(409, "conflict", f"dataset {dataset_id!r} already exists")
+        cur.execute(
+            "INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, NULL)",
+            [dataset_id, p["human_name"], p["timezone"], p["now_ms"]],
+        )
+        return self._dataset_row(cur, dataset_id)
+
+    def _dataset_rename(self, cur: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> Any:
+        """payload: dataset_id, human_name, default_timezone, now_ms. A dataset that only
+        exists through its hits is registered by its first rename."""
+        dataset_id = str(p["dataset_id"])
+        if not self._live_dataset(cur, dataset_id):
+            return ControlRefused(404, "not_found", f"no dataset {dataset_id!r}")
+        if self._dataset_row(cur, dataset_id) is None:
+            cur.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?, ?, NULL)",
+                [dataset_id, p["human_name"], p["default_timezone"], p["now_ms"]],
+            )
+        else:
+            cur.execute(
+                "UPDATE datasets SET human_name = ? WHERE dataset_id = ?",
+                [p["human_name"], dataset_id],
+            )
+        return self._dataset_row(cur, dataset_id)
+
+    def _dataset_delete(self, cur: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> Any:
+        """payload: dataset_id, default_timezone, now_ms. Marks the dataset deleted and
+        removes its data like `reset?site=` (events, sessions, users, emails, bad hits,
+        lead tags)."""
+        dataset_id = str(p["dataset_id"])
+        if not self._live_dataset(cur, dataset_id):
+            return ControlRefused(404, "not_found", f"no dataset {dataset_id!r}")
+        if self._dataset_row(cur, dataset_id) is None:
+            cur.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?, ?, ?)",
+                [dataset_id, dataset_id, p["default_timezone"], p["now_ms"], p["now_ms"]],
+            )
+        else:
+            cur.execute(
+                "UPDATE datasets SET deleted_ms = ? WHERE dataset_id = ?",
+                [p["now_ms"], dataset_id],
+            )
+        for table in ("events", "sessions", "users", "user_emails", "bad_hits", "lead_tags"):
+            cur.execute(f"DELETE FROM {table} WHERE site = ?", [dataset_id])  # constants
+        self._clear_caches()
+        return self._dataset_row(cur, dataset_id)
+
+    def _lead_tags(self, cur: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> Any:
+        """payload: user_id; site (or None: the most recently active lead with that id in
+        `sites`, None = any dataset); mode "set" | "add" | "remove"; tags (validated
+        strings); param (name for messages). Unknown lead → 404; more than MAX_LEAD_TAGS
+        afterwards → 400."""
+        user_id = str(p["user_id"])
+        site: str | None = p.get("site")
+        sites: list[str] | None = p.get("sites")
+        if site is not None:
+            found = cur.execute(
+                "SELECT site FROM users WHERE site = ? AND user_id = ?", [site, user_id]
+            ).fetchone()
+        else:
+            found = None
+            for (candidate,) in cur.execute(
+                "SELECT site FROM users WHERE user_id = ? ORDER BY last_ms DESC, site",
+                [user_id],
+            ).fetchall():
+                if sites is None or candidate in sites:
+                    found = (candidate,)
+                    break
+        if found is None:
+            where = f" in dataset {site!r}" if site is not None else ""
+            return ControlRefused(404, "not_found", f"no lead {user_id!r}{where}")
+        site = str(found[0])
+        current = [
+            str(r[0])
+            for r in cur.execute(
+                "SELECT tag FROM lead_tags WHERE site = ? AND user_id = ? ORDER BY tag",
+                [site, user_id],
+            ).fetchall()
+        ]
+        wanted: list[str] = list(p["tags"])
+        if p["mode"] == "add":
+            result = current + [t for t in wanted if t not in current]
+        elif p["mode"] == "remove":
+            result = [t for t in current if t not in wanted]
+        else:
+            result = wanted
+        result = sorted(set(result))
+        if len(result) > MAX_LEAD_TAGS:
+            return ControlRefused(
+                400,
+                "bad_parameter",
+                f"{p.get('param', 'leadTags')}: expected at most {MAX_LEAD_TAGS} tags per lead, "
+                f"the result would have {len(result)}",
+            )
+        cur.execute("DELETE FROM lead_tags WHERE site = ? AND user_id = ?", [site, user_id])
+        if result:
+            cur.executemany(
+                "INSERT INTO lead_tags VALUES (?, ?, ?)", [[site, user_id, t] for t in result]
+            )
+        return {"site": site, "user_id": user_id, "tags": result}
 
     def _clear_caches(self) -> None:
         self._intervals.clear()
