@@ -1,18 +1,23 @@
-"""The real app in-process (create_app, which mounts the read API) on a real DuckDB file,
-driven over ASGI by starlette's TestClient with the lifespan running (writer thread,
-spool, collector — the same code path as `fakeboxer serve`)."""
+"""The real app (create_app, which mounts the read API) on a real DuckDB file, served by
+uvicorn on a free loopback port in a background thread and driven over real HTTP with
+httpx — the same code path as `fakeboxer serve` (lifespan, writer thread, spool). The
+app object stays reachable so tests can move its clock."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
+import uvicorn
 
 from collector.app import FakeboxerApp, create_app
 from collector.settings import Settings
@@ -42,7 +47,7 @@ def new_uid() -> str:
 class Api:
     """Helpers over one running app."""
 
-    def __init__(self, client: TestClient, app: FakeboxerApp) -> None:
+    def __init__(self, client: httpx.Client, app: FakeboxerApp) -> None:
         self.client = client
         self.app = app
 
@@ -73,6 +78,38 @@ class Api:
         self.app.state.clock.set_now(now_ms)
 
 
+@contextlib.contextmanager
+def served(app: FakeboxerApp) -> Iterator[httpx.Client]:
+    """Serve `app` with uvicorn on a free loopback port (in a thread) for the block."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http="httptools",
+            loop="uvloop",
+            lifespan="on",
+            access_log=False,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, name="api-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(60)
+
+
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     folder: Path = tmp_path_factory.mktemp("api")
@@ -82,5 +119,5 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     )
     store = Store(settings.db)
     app = create_app(settings, store)  # mounts the read API (api.routes.install)
-    with TestClient(app) as client:
+    with served(app) as client:
         yield Api(client, app)

@@ -9,12 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from collector.app import create_app
 from collector.settings import Settings
 from collector.storage.db import Store
-from tests.api.conftest import KEY, LIMITED, MIN, T0, Api, new_site, new_uid
+from tests.api.conftest import KEY, LIMITED, MIN, T0, Api, new_site, new_uid, served
 
 UNAUTHORIZED = {"error": "Unauthorized", "message": "Invalid or missing API key"}
 H = {"x-api-key": KEY}
@@ -353,7 +352,7 @@ def test_malformed_rename_and_tags_are_400(api: Api) -> None:
 def test_datasets_and_tags_survive_a_restart(tmp_path: Path) -> None:
     settings = Settings(db=str(tmp_path / "restart.duckdb"), api_keys=(KEY,))
     site, uid = "restart-site", new_uid()
-    with TestClient(create_app(settings, Store(settings.db))) as client:
+    with served(create_app(settings, Store(settings.db))) as client:
         r = client.post("/v1/datasets", json={"humanName": "Kept", "datasetId": site}, headers=H)
         assert r.status_code == 200, r.text
         client.get("/", params={"si": site, "uid": uid, "t_ms": str(T0)})
@@ -363,7 +362,7 @@ def test_datasets_and_tags_survive_a_restart(tmp_path: Path) -> None:
             headers=H,
         )
         assert r.status_code == 200, r.text
-    with TestClient(create_app(settings, Store(settings.db))) as client:
+    with served(create_app(settings, Store(settings.db))) as client:
         data = client.get("/v1/users/datasets", headers=H).json()["data"]
         assert [(d["datasetId"], d["humanName"]) for d in data] == [(site, "Kept")]
         lead = client.get(f"/v1/leads/{uid}", params={"site": site}, headers=H).json()
