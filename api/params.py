@@ -491,7 +491,8 @@ def _text_expr(name: str) -> tuple[str, list[Any]]:
 
 def to_condition(f: Filter) -> Condition:
     if isinstance(f, SearchFilter):
-        return Condition(f"contains({queries.SEARCH_SQL}, lower(?))", (f.text,))
+        sql, search_params = queries.search_condition(f.text)
+        return Condition(sql, search_params)
     if isinstance(f, TextFilter):
         expr, fparams = _text_expr(f.field)
         return _like_any(expr, f.op, f.values, fparams)

@@ -202,10 +202,29 @@ SEARCH_SQL = (
     + ", "
     + _prop("organizationDomain")
     + ", u.user_id, coalesce(u.first_landing_page, ''), coalesce(u.last_landing_page, ''), "
-    + "coalesce("
-    + _FOLD_LAST.format("url")
-    + ", '')))"
+    + _prop("lc")
+    + "))"
 )
+
+# Every field SEARCH_SQL looks at is a column or a value inside the props JSON text, so
+# a term that JSON leaves unescaped (no quote, backslash or control character) and that
+# cannot span two fields (no whitespace) must occur literally in one of these. This
+# cheap substring scan runs first; the exact per-field test only sees its survivors
+# (1.4 s -> ~0.1 s over 160k leads here).
+_SEARCH_PREFILTER = (
+    "(contains(lower(u.props), lower(?)) OR contains(lower(coalesce(u.email, '')), lower(?)) "
+    "OR contains(lower(coalesce(u.first_landing_page, '')), lower(?)) "
+    "OR contains(lower(coalesce(u.last_landing_page, '')), lower(?)) "
+    "OR contains(lower(u.user_id), lower(?)))"
+)
+
+
+def search_condition(text: str) -> tuple[str, tuple[Any, ...]]:
+    """The `search` filter: SQL and its bound parameters."""
+    exact = f"contains({SEARCH_SQL}, lower(?))"
+    if any(ch in text for ch in '"\\') or any(ch.isspace() or not ch.isprintable() for ch in text):
+        return exact, (text,)
+    return f"{_SEARCH_PREFILTER} AND {exact}", (text,) * 6
 
 
 def field_sql(name: str) -> tuple[str, list[Any], str]:
