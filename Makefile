@@ -31,6 +31,12 @@ test: $(STAMP) lint browser
 
 check: test
 
+# Figures, not tests: collector vs bare GIF (needs wrk), writer batches, parser.
+bench: $(STAMP)
+	$(BIN)/python loadtests/bench_collector.py --runs 3 --duration 10
+	$(BIN)/python loadtests/bench_writer.py --batch 10000 --batches 4
+	$(BIN)/python loadtests/bench_parse.py
+
 # Bounded, loopback-only locust run against a running server (make run in another shell).
 load: $(STAMP)
 	$(BIN)/locust -f loadtests/locustfile.py --headless -u $${USERS:-50} -r $${SPAWN:-10} -t $${TIME:-30s} --host $${HOST:-http://127.0.0.1:8080} --only-summary
