@@ -24,7 +24,7 @@ from collector.hits import parse_hit, response_kind
 from collector.model import BadHit, BadRecord, EventRecord, Hit, Limits, RawRequest
 from collector.settings import Settings
 from collector.spool import Spool, encode
-from collector.storage.writer import BatchWriter
+from collector.storage.writer import STORE_FAILED, BatchWriter, WriterStopped
 
 log = logging.getLogger("fakeboxer.collector")
 
@@ -120,7 +120,11 @@ class Collector:
             )
             return
         headers = _headers(scope)
-        body = await _read_body(receive, self.settings.max_body) if method == "POST" else b""
+        body = b""
+        if method == "POST":
+            body, complete = await _read_body(receive, self.settings.max_body)
+            if not complete:
+                return  # the client went away mid-body: it got no answer, so store nothing
         client = scope.get("client")
         request = RawRequest(
             method=method,
@@ -181,9 +185,9 @@ class Collector:
         claimed = ""
         email = hit.props.get("email", "").strip().lower()
         if email:
-            owner = self.emails.claim(hit.site, email, user.user_id)
+            owner = self.emails.owner(hit.site, email)
             if owner is None:
-                claimed = email
+                claimed = email  # recorded in the index once the hit is journaled
             elif owner != user.user_id:
                 warnings.append("stitch_conflict")
         eid = hit.eid
@@ -228,9 +232,42 @@ class Collector:
                 [(b"retry-after", b"1"), *extra],
             )
             return
+        if claimed:
+            self.emails.claim(hit.site, claimed, user.user_id)  # no await since the check
         kind = response_kind(request, hit.json)
         if kind == "json":
-            event_id, user_id, stored_session = await self.writer.wait_ack(record.seq)
+            try:
+                event_id, user_id, stored_session = await self.writer.wait_ack(record.seq)
+            except WriterStopped:
+                await _respond(
+                    send,
+                    503,
+                    b"application/json",
+                    orjson.dumps(
+                        {
+                            "error": "writer_stopped",
+                            "message": "the writer stopped before committing this hit; it is journaled "
+                            "and will be stored when the server restarts",
+                        }
+                    ),
+                    extra,
+                )
+                return
+            if stored_session == STORE_FAILED:
+                await _respond(
+                    send,
+                    500,
+                    b"application/json",
+                    orjson.dumps(
+                        {
+                            "error": "store_failed",
+                            "message": "the hit could not be stored as an event; it was kept as a bad "
+                            "hit (see /_fakeboxer/bad)",
+                        }
+                    ),
+                    extra,
+                )
+                return
             await _respond(
                 send,
                 200,
@@ -379,14 +416,15 @@ def _headers(scope: Scope) -> dict[str, str]:
     return out
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The whole body, or the first limit+1 bytes (enough to know it is too large)."""
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body (or its first limit+1 bytes: enough to know it is too large), and whether
+    it arrived whole (False when the client disconnected first)."""
     chunks = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return b"", False
         chunk = message.get("body", b"")
         if size <= limit:
             chunks.append(chunk)
@@ -394,7 +432,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    return body[: limit + 1]
+    return body[: limit + 1], True
 
 
 def _cors(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:

@@ -60,11 +60,10 @@ class Spool:
     def _start_file(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
-        self._name = f"{time.time_ns():020d}{SUFFIX}"
-        self._fd = os.open(
-            self.directory / self._name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
-        )
-        self._size = 0
+            self._fd = -1  # never write through a closed (and maybe reused) descriptor
+        name = f"{time.time_ns():020d}{SUFFIX}"
+        fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._name, self._fd, self._size = name, fd, 0
 
     @property
     def current_file(self) -> str:
@@ -72,8 +71,8 @@ class Spool:
 
     def append(self, line: bytes) -> SpoolPosition:
         """Journal one record; raises OSError when it cannot (the caller answers 503)."""
-        if self._size >= self.max_file_bytes:
-            self._start_file()
+        if self._fd < 0 or self._size >= self.max_file_bytes:
+            self._start_file()  # raises OSError when no file can be opened: a 503
         try:
             written = os.write(self._fd, line)
         except OSError:

@@ -35,6 +35,7 @@ log = logging.getLogger("fakeboxer.writer")
 
 Key = tuple[str, str]  # (site, id)
 Ack = tuple[str, str, str]  # (event_id, user_id, session_id) as stored
+STORE_FAILED = ""  # the session id of an Ack whose event was kept as a bad hit instead
 
 
 class WriterStopped(RuntimeError):
@@ -502,10 +503,15 @@ class BatchWriter:
                     {},
                     record.ip,
                 )
-                cur.execute("BEGIN")
-                self._ingest(cur, [(bad, position)])
-                cur.execute("COMMIT")
-                return {record.seq: (record.event_id, record.user_id, "")}
+                try:
+                    cur.execute("BEGIN")
+                    self._ingest(cur, [(bad, position)])
+                    cur.execute("COMMIT")
+                except Exception:
+                    cur.execute("ROLLBACK")
+                    raise
+                # An empty session id tells a waiting json=true caller it was not stored.
+                return {record.seq: (record.event_id, record.user_id, STORE_FAILED)}
             raise
         elapsed = (time.perf_counter() - started) * 1000
         s = self.stats
@@ -531,9 +537,12 @@ class BatchWriter:
                 offsets[position.file] = max(offsets.get(position.file, 0), position.end_offset)
         acks: dict[int, Ack] = {}
         counters: Counter[str] = Counter()
-        events = self._drop_duplicates(cur, events, acks, counters)
+        events, repeats = self._drop_duplicates(cur, events, acks, counters)
+        stored_ids: dict[Key, Ack] = {}
         if events:
-            self._store_events(cur, events, acks)
+            stored_ids = self._store_events(cur, events, acks, want=set(repeats.values()))
+        for seq, key in repeats.items():
+            acks[seq] = stored_ids[key]
         for record in events:
             counters.update(f"ignored.{w}" for w in record.warnings)
         if bads:
@@ -559,28 +568,26 @@ class BatchWriter:
         events: list[EventRecord],
         acks: dict[int, Ack],
         counters: Counter[str],
-    ) -> list[EventRecord]:
+    ) -> tuple[list[EventRecord], dict[int, Key]]:
         """A client `eid` already stored in the dataset (or earlier in the batch) is
-        stored once; the repeat is acknowledged with the stored ids."""
+        stored once. Repeats of a stored event get its stored ids now; repeats of an event
+        earlier in this batch are returned (seq -> (site, eid)) to be answered with that
+        event's ids once it is stored."""
+        repeats: dict[int, Key] = {}
         if not any(e.client_eid for e in events):
-            return events
-        seen: dict[Key, EventRecord] = {}
+            return events, repeats
+        seen: set[Key] = set()
         kept: list[EventRecord] = []
         for e in events:
             if e.client_eid:
-                first = seen.get((e.site, e.event_id))
-                if first is not None:
-                    acks[e.seq] = (first.event_id, first.user_id, "")  # patched below
+                key = (e.site, e.event_id)
+                if key in seen:
+                    repeats[e.seq] = key
                     counters["duplicates"] += 1
                     continue
-                seen[(e.site, e.event_id)] = e
+                seen.add(key)
             kept.append(e)
-        candidates = pa.table(
-            {
-                "site": [k[0] for k in seen],
-                "event_id": [k[1] for k in seen],
-            }
-        )
+        candidates = pa.table({"site": [k[0] for k in seen], "event_id": [k[1] for k in seen]})
         stored = _with(
             cur,
             "SELECT e.site, e.event_id, e.user_id, e.session_id FROM events e "
@@ -598,12 +605,22 @@ class BatchWriter:
                 else:
                     filtered.append(e)
             kept = filtered
+            for seq, key in list(repeats.items()):
+                if key in existing:
+                    acks[seq] = existing[key]
+                    del repeats[seq]
         self.stats.duplicates += counters["duplicates"]
-        return kept
+        return kept, repeats
 
     def _store_events(
-        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord], acks: dict[int, Ack]
-    ) -> None:
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        events: list[EventRecord],
+        acks: dict[int, Ack],
+        want: set[Key],
+    ) -> dict[Key, Ack]:
+        """Store the events and everything they change; returns the stored ids of the
+        events named in `want` ((site, event_id) keys)."""
         signals = [folding.event_signals(e.props, e.lc, e.ref, e.ip, e.user_agent) for e in events]
         session_of, renames, repair = self._assign_sessions(cur, events)
         self._insert_events(cur, events, session_of)
@@ -640,15 +657,13 @@ class BatchWriter:
                 "INSERT OR IGNORE INTO user_emails SELECT site, email, user_id FROM incoming",
                 incoming=incoming,
             )
+        wanted: dict[Key, Ack] = {}
         for e, sid in zip(events, session_of, strict=True):
             if e.wants_ack:
                 acks[e.seq] = (e.event_id, e.user_id, sid)
-        for seq, (eid, uid, sid) in list(acks.items()):
-            if not sid:  # an in-batch duplicate: report the stored session
-                for e, s in zip(events, session_of, strict=True):
-                    if e.event_id == eid and e.user_id == uid:
-                        acks[seq] = (eid, uid, s)
-                        break
+            if (e.site, e.event_id) in want:
+                wanted[(e.site, e.event_id)] = (e.event_id, e.user_id, sid)
+        return wanted
 
     def _assign_sessions(
         self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord]
@@ -666,7 +681,10 @@ class BatchWriter:
         if not by_user:
             return session_of, renames, repair
         minted = {(e.site, e.user_id) for e in events if e.user_minted}
-        missing = [k for k in by_user if k not in self._intervals and k not in minted]
+        # Take every cached entry of the batch before any put(): a put may evict another
+        # key of this same batch, which would then look empty.
+        cached = {k: self._intervals.get_fresh(k) for k in by_user}
+        missing = [k for k, v in cached.items() if v is None and k not in minted]
         loaded: dict[Key, list[Interval]] = {k: [] for k in missing}
         if missing:
             keys = pa.table({"site": [k[0] for k in missing], "user_id": [k[1] for k in missing]})
@@ -680,7 +698,7 @@ class BatchWriter:
             for site, user, start, end, sid in rows:
                 loaded[(site, user)].append(Interval(start, end, sid))
         for key, indexes in by_user.items():
-            intervals = self._intervals.get_fresh(key)
+            intervals = cached[key]
             if intervals is None:
                 intervals = sorted(loaded.get(key, []), key=lambda iv: iv.start_ms)
             site, user = key
@@ -755,10 +773,11 @@ class BatchWriter:
             key = (e.site, session_of[i])
             if key not in repair:
                 normal[key].append(i)
-        missing = [k for k in normal if k not in self._session_folds]
+        held = {k: self._session_folds.get_fresh(k) for k in normal}  # before any put()
+        missing = [k for k, v in held.items() if v is None]
         loaded = self._load_folds(cur, "sessions", "session_id", missing)
         for key, indexes in normal.items():
-            cached = self._session_folds.get_fresh(key) or loaded.get(key)
+            cached = held[key] or loaded.get(key)
             user = events[indexes[0]].user_id
             fold = Fold() if cached is None else cached[1]
             for i in indexes:
@@ -872,11 +891,12 @@ class BatchWriter:
         for i, e in enumerate(events):
             by_user[(e.site, e.user_id)].append(i)
         minted = {(e.site, e.user_id) for e in events if e.user_minted}
-        missing = [k for k in by_user if k not in self._user_folds and k not in minted]
+        held = {k: self._user_folds.get_fresh(k) for k in by_user}  # before any put()
+        missing = [k for k, v in held.items() if v is None and k not in minted]
         loaded = self._load_folds(cur, "users", "user_id", missing)
         cols: dict[str, list[Any]] = defaultdict(list)
         for key, indexes in by_user.items():
-            fold = self._user_folds.get_fresh(key)
+            fold = held[key]
             if fold is None:
                 stored = loaded.get(key)
                 fold = stored[1] if stored else Fold()

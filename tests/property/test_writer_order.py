@@ -19,7 +19,7 @@ from collector.storage.writer import BatchWriter
 
 TIMEOUT_MS = 30 * 60_000
 T0 = 1_700_000_000_000
-USERS = ["1700000000000.111111111", "1700000000500.222222222"]
+USERS = ["1700000000000.111111111", "1700000000500.222222222", "1700000000900.333333333"]
 
 
 @st.composite
@@ -58,10 +58,10 @@ def event_sets(draw: st.DrawFn) -> list[EventRecord]:
     return records
 
 
-def ingest(records: list[EventRecord], cuts: list[int]) -> dict[str, Any]:
+def ingest(records: list[EventRecord], cuts: list[int], cache_size: int = 50_000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(str(Path(tmp) / "t.duckdb"))
-        writer = BatchWriter(store, None, TIMEOUT_MS)
+        writer = BatchWriter(store, None, TIMEOUT_MS, cache_size=cache_size)
         cur = store.cursor()
         start = 0
         for end in [*sorted(set(cuts)), len(records)]:
@@ -103,8 +103,10 @@ def test_any_arrival_order_and_batching_stores_the_same(
     in_order = sorted(records, key=lambda r: (r.ts, r.seq))
     shuffled = data.draw(st.permutations(records))
     cuts = data.draw(st.lists(st.integers(0, len(records)), max_size=4))
+    # A tiny cache makes the writer evict and reload users and sessions mid-batch.
+    cache_size = data.draw(st.sampled_from([1, 2, 50_000]))
     expected = ingest(in_order, [])
-    assert ingest(shuffled, cuts) == expected
+    assert ingest(shuffled, cuts, cache_size) == expected
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -397,3 +397,20 @@ def test_acknowledged_record_after_a_short_write_survives_a_restart(tmp_path: Pa
     assert done.stdout.strip() == "short-write", done.stdout + done.stderr
     replayed = [r.seq for r, _ in Spool(tmp_path).pending({})]
     assert replayed == [1, 3]  # both acknowledged records, the failed one not
+
+
+def test_a_failed_file_switch_never_writes_through_a_stale_descriptor(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    spool = Spool(spool_dir, max_file_bytes=1)
+    spool.open()
+    spool.append(b"Efirst\n")
+    for name in spool.files():
+        (spool_dir / name).unlink()
+    spool_dir.rmdir()  # the next switch (size limit reached) cannot open a new file
+    with pytest.raises(OSError):
+        spool.append(b"Esecond\n")
+    assert spool._fd == -1
+    spool_dir.mkdir()
+    position = spool.append(b"Ethird\n")
+    assert (spool_dir / position.file).read_bytes() == b"Ethird\n"
+    spool.close()
