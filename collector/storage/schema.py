@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 1
+# 2: sessions are keyed by (site, user_id, session_id).
+SCHEMA_VERSION = 2
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -50,7 +51,7 @@ DDL = [
         ip VARCHAR NOT NULL,
         props JSON NOT NULL,
         fold JSON NOT NULL,
-        PRIMARY KEY (site, session_id)
+        PRIMARY KEY (site, user_id, session_id)
     )""",
     """CREATE TABLE IF NOT EXISTS users (
         site VARCHAR NOT NULL,
@@ -106,7 +107,7 @@ DDL = [
     )""",
     # Read API management (datasets, lead tags). Purely added tables: `migrate` runs every
     # CREATE TABLE IF NOT EXISTS on each open, so files written before them gain them on
-    # their next start and SCHEMA_VERSION stays 1 (no existing table changed).
+    # their next start without a version change.
     """CREATE TABLE IF NOT EXISTS datasets (
         dataset_id VARCHAR PRIMARY KEY,
         human_name VARCHAR NOT NULL,
@@ -128,15 +129,23 @@ class SchemaError(RuntimeError):
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema, or check that an existing file has our version."""
+    """Create the schema, upgrade an older file in place, or refuse a newer one."""
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is not None and int(row[0]) != SCHEMA_VERSION:
+    version = int(row[0]) if row is not None else SCHEMA_VERSION
+    if version > SCHEMA_VERSION or version < 1:
         raise SchemaError(
-            f"the database has schema version {row[0]}, this fakeboxer uses {SCHEMA_VERSION}"
+            f"the database has schema version {version}, this fakeboxer uses {SCHEMA_VERSION}"
         )
     con.execute("BEGIN")
+    if version == 1:
+        # v1 keyed sessions by (site, session_id); its rows are unique under the v2 key
+        # too, so they move across unchanged.
+        con.execute("ALTER TABLE sessions RENAME TO sessions_v1")
     for statement in DDL:
         con.execute(statement)
+    if version == 1:
+        con.execute("INSERT INTO sessions SELECT * FROM sessions_v1")
+        con.execute("DROP TABLE sessions_v1")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     con.execute("COMMIT")

@@ -34,6 +34,9 @@ from collector.storage.db import Store
 log = logging.getLogger("fakeboxer.writer")
 
 Key = tuple[str, str]  # (site, id)
+# Sessions belong to one user: two users whose ids share the random part (hand-written
+# uids like 1.7 and 2.7) can have sessions with the same id, so the user is in the key.
+SessionKey = tuple[str, str, str]  # (site, user_id, session_id)
 Ack = tuple[str, str, str]  # (event_id, user_id, session_id) as stored
 STORE_FAILED = ""  # the session id of an Ack whose event was kept as a bad hit instead
 
@@ -140,7 +143,7 @@ class BatchWriter:
         self._batches_since_drop = 0
         self.fatal: BaseException | None = None
         self._intervals: LRU = LRU(cache_size)  # (site, user) -> sorted implicit intervals
-        self._session_folds: LRU = LRU(cache_size)  # (site, session) -> (user_id, Fold)
+        self._session_folds: LRU = LRU(cache_size)  # (site, user, session) -> Fold
         self._user_folds: LRU = LRU(cache_size)  # (site, user) -> Fold
 
     # ------------------------------------------------------------------ event-loop side
@@ -667,7 +670,7 @@ class BatchWriter:
 
     def _assign_sessions(
         self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord]
-    ) -> tuple[list[str], list[tuple[str, str, str, str]], set[Key]]:
+    ) -> tuple[list[str], list[tuple[str, str, str, str]], set[SessionKey]]:
         """Session id of every event; implicit ones by the inactivity rule over the user's
         stored sessions. Returns the ids, the renames of stored sessions a late event
         caused (site, user, old, new), and the sessions to rebuild from stored events."""
@@ -677,7 +680,7 @@ class BatchWriter:
             if e.session_id is None:
                 by_user[(e.site, e.user_id)].append(i)
         renames: list[tuple[str, str, str, str]] = []
-        repair: set[Key] = set()
+        repair: set[SessionKey] = set()
         if not by_user:
             return session_of, renames, repair
         minted = {(e.site, e.user_id) for e in events if e.user_minted}
@@ -713,8 +716,8 @@ class BatchWriter:
                     replaced.add(iv.session_id)
                     if iv.session_id != new_id:
                         renames.append((site, user, iv.session_id, new_id))
-                        repair.add((site, iv.session_id))
-                        repair.add((site, new_id))
+                        repair.add((site, user, iv.session_id))
+                        repair.add((site, user, new_id))
                 added.append(Interval(group.start_ms, group.end_ms, new_id))
             kept = [iv for iv in intervals if iv.session_id not in replaced]
             self._intervals.put(key, sorted(kept + added, key=lambda iv: iv.start_ms))
@@ -765,21 +768,19 @@ class BatchWriter:
         events: list[EventRecord],
         signals: list[dict[str, str]],
         session_of: list[str],
-        repair: set[Key],
+        repair: set[SessionKey],
     ) -> None:
-        touched: dict[Key, tuple[str, Fold]] = {}
-        normal: dict[Key, list[int]] = defaultdict(list)
+        touched: dict[SessionKey, Fold] = {}
+        normal: dict[SessionKey, list[int]] = defaultdict(list)
         for i, e in enumerate(events):
-            key = (e.site, session_of[i])
+            key = (e.site, e.user_id, session_of[i])
             if key not in repair:
                 normal[key].append(i)
         held = {k: self._session_folds.get_fresh(k) for k in normal}  # before any put()
         missing = [k for k, v in held.items() if v is None]
-        loaded = self._load_folds(cur, "sessions", "session_id", missing)
+        loaded = self._load_session_folds(cur, missing)
         for key, indexes in normal.items():
-            cached = held[key] or loaded.get(key)
-            user = events[indexes[0]].user_id
-            fold = Fold() if cached is None else cached[1]
+            fold = held[key] or loaded.get(key) or Fold()
             for i in indexes:
                 e = events[i]
                 folding.add_event(
@@ -791,8 +792,8 @@ class BatchWriter:
                     increment=e.increment,
                     implicit=e.session_id is None,
                 )
-            touched[key] = (cached[0] if cached else user, fold)
-        deleted: list[Key] = []
+            touched[key] = fold
+        deleted: list[SessionKey] = []
         if repair:
             rebuilt = self._rebuild_sessions(cur, repair)
             for key in repair:
@@ -802,36 +803,48 @@ class BatchWriter:
                     deleted.append(key)
                     self._session_folds.pop(key, None)
         if deleted:
-            incoming = pa.table({"site": [k[0] for k in deleted], "id": [k[1] for k in deleted]})
             _with(
                 cur,
-                "DELETE FROM sessions WHERE (site, session_id) IN (SELECT (site, id) FROM incoming)",
-                incoming=incoming,
+                "DELETE FROM sessions WHERE (site, user_id, session_id) IN "
+                "(SELECT (site, user_id, id) FROM incoming)",
+                incoming=_session_keys(deleted),
             )
-        for key, value in touched.items():
-            self._session_folds.put(key, value)
+        for key, fold in touched.items():
+            self._session_folds.put(key, fold)
         self._upsert_sessions(cur, touched)
 
-    def _rebuild_sessions(
-        self, cur: duckdb.DuckDBPyConnection, keys: set[Key]
-    ) -> dict[Key, tuple[str, Fold]]:
-        """Fold sessions again from their stored events (after a late event moved some)."""
-        wanted = pa.table({"site": [k[0] for k in keys], "id": [k[1] for k in keys]})
+    def _load_session_folds(
+        self, cur: duckdb.DuckDBPyConnection, keys: list[SessionKey]
+    ) -> dict[SessionKey, Fold]:
+        if not keys:
+            return {}
         rows = _with(
             cur,
-            "SELECT e.site, e.session_id, e.user_id, e.ts, e.seq, e.props, e.lc, e.ref, e.ip, "
-            "e.user_agent, e.increment, e.explicit_session FROM events e "
-            "JOIN wanted w ON e.site = w.site AND e.session_id = w.id",
-            wanted=wanted,
+            "SELECT t.site, t.user_id, t.session_id, t.fold FROM sessions t "
+            "JOIN wanted w ON t.site = w.site AND t.user_id = w.user_id "
+            "AND t.session_id = w.id",
+            wanted=_session_keys(keys),
         )
-        out: dict[Key, tuple[str, Fold]] = {}
-        for site, sid, user, ts, seq, props_json, lc, ref, ip, ua, inc, explicit in rows:
+        return {(s, u, i): folding.from_jsonable(orjson.loads(f)) for s, u, i, f in rows}
+
+    def _rebuild_sessions(
+        self, cur: duckdb.DuckDBPyConnection, keys: set[SessionKey]
+    ) -> dict[SessionKey, Fold]:
+        """Fold sessions again from their stored events (after a late event moved some)."""
+        rows = _with(
+            cur,
+            "SELECT e.site, e.user_id, e.session_id, e.ts, e.seq, e.props, e.lc, e.ref, e.ip, "
+            "e.user_agent, e.increment, e.explicit_session FROM events e "
+            "JOIN wanted w ON e.site = w.site AND e.user_id = w.user_id "
+            "AND e.session_id = w.id",
+            wanted=_session_keys(list(keys)),
+        )
+        out: dict[SessionKey, Fold] = {}
+        for site, user, sid, ts, seq, props_json, lc, ref, ip, ua, inc, explicit in rows:
             props = orjson.loads(props_json)
-            entry = out.get((site, sid))
-            if entry is None:
-                entry = out[(site, sid)] = (user, Fold())
+            fold = out.setdefault((site, user, sid), Fold())
             folding.add_event(
-                entry[1],
+                fold,
                 ts,
                 seq,
                 props,
@@ -842,12 +855,12 @@ class BatchWriter:
         return out
 
     def _upsert_sessions(
-        self, cur: duckdb.DuckDBPyConnection, touched: dict[Key, tuple[str, Fold]]
+        self, cur: duckdb.DuckDBPyConnection, touched: dict[SessionKey, Fold]
     ) -> None:
         if not touched:
             return
         cols: dict[str, list[Any]] = defaultdict(list)
-        for (site, sid), (user, fold) in touched.items():
+        for (site, user, sid), fold in touched.items():
             cols["site"].append(site)
             cols["session_id"].append(sid)
             cols["user_id"].append(user)
@@ -1040,6 +1053,16 @@ def _with(cur: duckdb.DuckDBPyConnection, sql: str, **tables: pa.Table) -> list[
     finally:
         for name in tables:
             cur.unregister(name)
+
+
+def _session_keys(keys: list[SessionKey]) -> pa.Table:
+    return pa.table(
+        {
+            "site": [k[0] for k in keys],
+            "user_id": [k[1] for k in keys],
+            "id": [k[2] for k in keys],
+        }
+    )
 
 
 def _arrow(cols: dict[str, list[Any]], int_columns: Iterable[str]) -> pa.Table:

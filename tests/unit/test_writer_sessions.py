@@ -1,0 +1,78 @@
+"""Sessions belong to one user, even when two users' ids share the random part (so their
+session ids can be equal), and a version-1 file is upgraded in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from collector.model import EventRecord
+from collector.storage.db import Store
+from collector.storage.schema import DDL, SCHEMA_VERSION
+from collector.storage.writer import BatchWriter
+
+T0 = 1_700_000_000_000
+
+
+def test_same_session_id_for_two_users_gives_two_sessions(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "t.duckdb"))
+    writer = BatchWriter(store, None, 30 * 60_000)
+    cur = store.cursor()
+    hits = [
+        EventRecord(
+            seq=i,
+            site="s",
+            event_id=f"{T0}.{i}",
+            user_id=user,
+            session_id=None,
+            ts=T0,
+            received_ms=T0,
+            title="t",
+            props={"ti": "t"},
+            user_minted=True,
+        )
+        for i, user in enumerate(["1.7", "2.7"], start=1)
+    ]
+    writer.process(cur, [(h, None) for h in hits])
+    assert cur.execute(
+        "SELECT user_id, session_id, events FROM sessions ORDER BY user_id"
+    ).fetchall() == [("1.7", f"{T0}.7", 1), ("2.7", f"{T0}.7", 1)]
+    assert cur.execute("SELECT user_id, visits FROM users ORDER BY user_id").fetchall() == [
+        ("1.7", 1),
+        ("2.7", 1),
+    ]
+    store.close()
+
+
+def test_version_1_file_is_upgraded_with_its_sessions(tmp_path: Path) -> None:
+    path = str(tmp_path / "v1.duckdb")
+    Store(path).close()
+    con = duckdb.connect(path)  # turn it back into a version-1 file: the old session key
+    con.execute("DROP TABLE sessions")
+    (v2_sessions,) = [d for d in DDL if "EXISTS sessions" in d]
+    v1_sessions = v2_sessions.replace("(site, user_id, session_id)", "(site, session_id)")
+    assert v1_sessions != v2_sessions
+    con.execute(v1_sessions)
+    con.execute(
+        "INSERT INTO sessions (site, session_id, user_id, start_ms, end_ms, duration_ms, "
+        "events, pages, entry_url, entry_title, exit_url, referrer, channel, last_channel, "
+        "browser, platform, ip, props, fold) VALUES ('s', '1.7', '1.7', 1, 1, 0, 1, 1, '', "
+        "'', '', '', 'direct', 'direct', '', '', '', '{}', '{}')"
+    )
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    store = Store(path)
+    cur = store.cursor()
+    assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
+    assert cur.execute("SELECT site, user_id, session_id FROM sessions").fetchall() == [
+        ("s", "1.7", "1.7")
+    ]
+    keys = cur.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE table_name = 'sessions' AND constraint_type = 'PRIMARY KEY'"
+    ).fetchone()
+    assert keys == (["site", "user_id", "session_id"],)
+    store.close()
