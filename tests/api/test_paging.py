@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.api.conftest import T0, Api, new_site, new_uid
@@ -19,14 +18,11 @@ def test_paging_2000_leads_with_hits_between_pages(api: Api) -> None:
     seen: list[str] = []
     token: str | None = None
     pages = 0
-    slowest = 0.0
     while True:
         params = {"site": site, "limit": 137, "sortBy": "lastEvent|desc"}
         if token:
             params["nextToken"] = token
-        started = time.perf_counter()
         r = api.v1("/v1/leads", **params)
-        slowest = max(slowest, time.perf_counter() - started)
         assert r.status_code == 200, r.text
         body = r.json()
         seen += [lead["use_id"] for lead in body["data"]]
@@ -41,7 +37,6 @@ def test_paging_2000_leads_with_hits_between_pages(api: Api) -> None:
     assert len(seen) == len(set(seen)), "a lead was returned twice"
     missing = set(original) - set(seen)
     assert not missing, f"{len(missing)} leads never returned"
-    assert slowest < 2.0, f"slowest page took {slowest:.3f}s"
 
 
 def test_paging_by_score_and_ascending(api: Api) -> None:
