@@ -11,6 +11,9 @@ Counts rows of `<csv>_stats.csv` whose name starts with `hit: ` (script fetches 
 reads are not hits): Request Count - Failure Count. Compares with `/_fakeboxer/stats`
 "events" minus `--baseline` (the events stored before the run; 0 after a reset).
 Exit 0 when equal, 1 when they differ, 2 when an input cannot be read.
+
+Prefer the locustfile's own check at quit: locust's final CSV was once seen one request
+short of its in-memory stats (a request that finished during shutdown).
 """
 
 from __future__ import annotations

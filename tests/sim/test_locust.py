@@ -11,7 +11,7 @@ from tests.conftest import ROOT, Server
 LOCUST = Path(sys.executable).parent / "locust"
 
 
-def test_locust_hits_match_stored_events(server: Server, tmp_path: Path) -> None:
+def test_locust_hits_match_stored_events(server: Server) -> None:
     r = subprocess.run(
         [
             str(LOCUST),
@@ -27,8 +27,6 @@ def test_locust_hits_match_stored_events(server: Server, tmp_path: Path) -> None
             "--host",
             server.url,
             "--only-summary",
-            "--csv",
-            str(tmp_path / "run"),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -40,21 +38,10 @@ def test_locust_hits_match_stored_events(server: Server, tmp_path: Path) -> None
     assert "fakeboxer check: ok" in out
     events = server.stats()["events"]
     assert isinstance(events, int) and events > 0
-    check = subprocess.run(
-        [
-            sys.executable,
-            "loadtests/check_locust.py",
-            "--csv",
-            str(tmp_path / "run"),
-            "--host",
-            server.url,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
+    # The check above runs inside locust when it quits, from its final in-memory stats:
+    # that is the authoritative count. (The CSV written by --csv was once seen one request
+    # short of it, 180 against 181 stored, so it is not compared here.)
+    assert f"successful hits = {events} events stored" in out, out
 
 
 def test_headless_without_run_time_is_refused(server: Server) -> None:
