@@ -14,14 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import auth, queries, serialize
+from api.errors import ApiError, bad_parameter, unauthorized
+from api.params import int_param
 from collector.app_state import AppState
-
-
-class ParamError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -32,21 +27,6 @@ def error_response(status: int, code: str, message: str) -> Response:
     return json_response({"error": code, "message": message}, status)
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParamError(
-            "bad_parameter", f"{name} must be a whole number from {low} to {high}, got {raw!r}"
-        ) from None
-    if not low <= value <= high:
-        raise ParamError("bad_parameter", f"{name} must be from {low} to {high}, got {value}")
-    return value
-
-
 def _float_param(request: Request, name: str, default: float, low: float, high: float) -> float:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -54,16 +34,16 @@ def _float_param(request: Request, name: str, default: float, low: float, high: 
     try:
         value = float(raw)
     except ValueError:
-        raise ParamError(
-            "bad_parameter", f"{name} must be a number of seconds, got {raw!r}"
-        ) from None
+        raise bad_parameter(name, f"a number of seconds from {low} to {high}", raw) from None
     if not low <= value <= high:
-        raise ParamError("bad_parameter", f"{name} must be from {low} to {high}, got {value}")
+        raise bad_parameter(name, f"a number of seconds from {low} to {high}", raw)
     return value
 
 
 def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """Parameter errors become 400 JSON; off loopback, an API key is required."""
+    """API errors (bad parameters) become their JSON answer; off loopback, an API key
+    is required. The error shape and checks are the read API's own (api.errors,
+    api.params, api.auth)."""
 
     async def endpoint(request: Request) -> Response:
         state: AppState = request.app.state.fakeboxer
@@ -71,14 +51,13 @@ def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
             # Off loopback the control endpoints need any API key (configured or generated).
             given = auth.given_key(request) or ""
             if auth.find_key(request.app.state.api_keys, given) is None:
-                return json_response(
-                    {"error": "Unauthorized", "message": "Invalid or missing API key"}, 401
-                )
+                error = unauthorized()
+                return error_response(error.status, error.error, error.message)
         try:
             result: Response = await handler(request)
             return result
-        except ParamError as exc:
-            return error_response(400, exc.code, exc.message)
+        except ApiError as exc:
+            return error_response(exc.status, exc.error, exc.message)
 
     return endpoint
 
@@ -137,7 +116,7 @@ def _event_filter(request: Request) -> queries.EventFilter:
         title=q.get("ti") or None,
         user=q.get("user") or None,
         session=q.get("session") or None,
-        limit=_int_param(request, "limit", 50, 1, 1000),
+        limit=int_param(request.query_params, "limit", 50, 1, 1000),
     )
 
 
@@ -153,7 +132,7 @@ async def wait(request: Request) -> Response:
     """Long-poll until `count` matching events are stored (200), or `timeout` s (408)."""
     state: AppState = request.app.state.fakeboxer
     f = _event_filter(request)
-    count = _int_param(request, "count", 1, 1, 1_000_000)
+    count = int_param(request.query_params, "count", 1, 1, 1_000_000)
     timeout = _float_param(request, "timeout", 10.0, 0.0, 300.0)
     deadline = time.monotonic() + timeout
     while True:
@@ -171,7 +150,7 @@ async def wait(request: Request) -> Response:
 async def bad(request: Request) -> Response:
     state: AppState = request.app.state.fakeboxer
     site = request.query_params.get("site") or None
-    limit = _int_param(request, "limit", 50, 1, 1000)
+    limit = int_param(request.query_params, "limit", 50, 1, 1000)
     await state.writer.barrier()
     rows, total = await run_in_threadpool(
         state.read, lambda cur: queries.list_bad_hits(cur, site, limit)
@@ -199,13 +178,15 @@ async def clock(request: Request) -> Response:
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
-                raise ParamError("bad_body", "the body must be a JSON object") from None
+                raise ApiError(400, "bad_body", "the body must be a JSON object") from None
             if not isinstance(parsed, dict):
-                raise ParamError("bad_body", "the body must be a JSON object")
+                raise ApiError(400, "bad_body", "the body must be a JSON object")
             values.update(parsed)
         given = [k for k in ("offset_ms", "advance_ms", "now_ms") if k in values]
         if len(given) != 1:
-            raise ParamError("bad_parameter", "give exactly one of offset_ms, advance_ms or now_ms")
+            raise ApiError(
+                400, "bad_parameter", "give exactly one of offset_ms, advance_ms or now_ms"
+            )
         name = given[0]
         raw = values[name]
         try:
@@ -215,9 +196,7 @@ async def clock(request: Request) -> Response:
                 raise ValueError(raw)
             value = int(raw)
         except (TypeError, ValueError):
-            raise ParamError(
-                "bad_parameter", f"{name} must be a whole number of milliseconds"
-            ) from None
+            raise bad_parameter(name, "a whole number of milliseconds", str(raw)) from None
         if name == "offset_ms":
             state.clock.set_offset(value)
         elif name == "advance_ms":
