@@ -747,20 +747,18 @@ class BatchWriter:
         )
         _with(cur, "INSERT INTO events SELECT * FROM incoming", incoming=incoming)
 
-    def _load_folds(
-        self, cur: duckdb.DuckDBPyConnection, table_name: str, id_column: str, keys: list[Key]
-    ) -> dict[Key, tuple[str, Fold]]:
-        """Stored folds by key: (owner user id, Fold). Only for keys not cached."""
+    def _load_user_folds(self, cur: duckdb.DuckDBPyConnection, keys: list[Key]) -> dict[Key, Fold]:
+        """Stored user folds by (site, user id), for keys not cached."""
         if not keys:
             return {}
         wanted = pa.table({"site": [k[0] for k in keys], "id": [k[1] for k in keys]})
         rows = _with(
             cur,
-            f"SELECT t.site, t.{id_column}, t.user_id, t.fold FROM {table_name} t "  # constants
-            f"JOIN wanted w ON t.site = w.site AND t.{id_column} = w.id",
+            "SELECT t.site, t.user_id, t.fold FROM users t "
+            "JOIN wanted w ON t.site = w.site AND t.user_id = w.id",
             wanted=wanted,
         )
-        return {(s, i): (u, folding.from_jsonable(orjson.loads(f))) for s, i, u, f in rows}
+        return {(s, u): folding.from_jsonable(orjson.loads(f)) for s, u, f in rows}
 
     def _fold_sessions(
         self,
@@ -906,13 +904,10 @@ class BatchWriter:
         minted = {(e.site, e.user_id) for e in events if e.user_minted}
         held = {k: self._user_folds.get_fresh(k) for k in by_user}  # before any put()
         missing = [k for k, v in held.items() if v is None and k not in minted]
-        loaded = self._load_folds(cur, "users", "user_id", missing)
+        loaded = self._load_user_folds(cur, missing)
         cols: dict[str, list[Any]] = defaultdict(list)
         for key, indexes in by_user.items():
-            fold = held[key]
-            if fold is None:
-                stored = loaded.get(key)
-                fold = stored[1] if stored else Fold()
+            fold = held[key] or loaded.get(key) or Fold()
             for i in indexes:
                 e = events[i]
                 folding.add_event(
