@@ -46,7 +46,11 @@ _API_KEY = _q("apiKey", "API key (the `x-api-key` header is accepted too)")
 _SITE = _q("site", "dataset id", required=True)
 _SITE_OPT = _q("site", "dataset id (default: every dataset the key may read)")
 _LIMIT = _q("limit", "page size, 1..1000 (default 50)", type_="integer")
-_TOKEN = _q("nextToken", "opaque keyset cursor returned by the previous page")
+_TOKEN = _q(
+    "nextToken",
+    "opaque token returned by the previous page (leads: a 10-minute server-side scroll, "
+    "then a keyset cursor; sessions and events: a keyset cursor)",
+)
 
 _LEAD_QUERY = [
     _SITE,

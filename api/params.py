@@ -387,6 +387,8 @@ class LeadQuery:
     filters: tuple[Filter, ...]
     time_zone: str
     rules: tuple[ScoreRule, ...]
+    # (scroll id, position of the next lead in its frozen id list), see api.scrolls
+    scroll: tuple[str, int] | None = None
 
 
 def parse_sort(q: QueryParams) -> tuple[str, bool]:
@@ -445,21 +447,51 @@ def parse_lead_query(
     if raw is not None:
         rules = parse_score_rules(raw)
     after: tuple[Any, str] | None = None
+    scroll: tuple[str, int] | None = None
     token = decode_token(q, "leads:" + sort_field + ("|desc" if desc else "|asc"))
     if token is not None:
         if (
-            len(token) != 2
+            len(token) not in (2, 4)
             or not isinstance(token[1], str)
             or not isinstance(token[0], (int, float, str))
+            or (len(token) == 4 and not _scroll_position(token[2], token[3]))
         ):
             raise bad_parameter("nextToken", "a nextToken returned by a previous call")
         after = (token[0], token[1])
-    return LeadQuery(site, limit, sort_field, desc, after, tuple(filters), tz.key, rules)
+        if len(token) == 4:
+            scroll = (token[2], token[3])
+    return LeadQuery(site, limit, sort_field, desc, after, tuple(filters), tz.key, rules, scroll)
 
 
-def lead_token(q: LeadQuery, last: dict[str, Any]) -> str:
+def _scroll_position(scroll_id: Any, position: Any) -> bool:
+    return (
+        isinstance(scroll_id, str)
+        and isinstance(position, int)
+        and not isinstance(position, bool)
+        and position >= 0
+    )
+
+
+def lead_token(q: LeadQuery, last: dict[str, Any], scroll: tuple[str, int] | None) -> str:
+    """The next page's token: the last row's sort key and id (a keyset cursor, used
+    when the scroll is gone) and, when there is one, the scroll and where to go on."""
     kind = "leads:" + q.sort_field + ("|desc" if q.desc else "|asc")
-    return encode_token([kind, last["sort_key"], last["user_id"]])
+    payload: list[Any] = [kind, last["sort_key"], last["user_id"]]
+    if scroll is not None:
+        payload += [scroll[0], scroll[1]]
+    return encode_token(payload)
+
+
+# Parameters that do not change which leads a query matches or their order; a scroll
+# stays valid across pages that differ only in these.
+_PAGING_ONLY = frozenset({"nextToken", "limit", "apiKey", "callback"})
+
+
+def query_fingerprint(q: QueryParams, site: str) -> str:
+    """Identifies the lead query a scroll belongs to, from the request text itself
+    (relative periods such as `7d` must not make each page a different query)."""
+    pairs = sorted((k, v) for k, v in q.multi_items() if k not in _PAGING_ONLY)
+    return orjson.dumps([site, pairs]).decode()
 
 
 # ------------------------------------------------------------------- SQL conditions

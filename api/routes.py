@@ -4,12 +4,15 @@ then runs its query on a cursor of its own in the threadpool."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import duckdb
 import orjson
+import pyarrow as pa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +31,7 @@ from api.errors import (
     preflight_response,
 )
 from api.queries import ScoreRule
+from api.scrolls import FrozenIds, ScrollRegistry
 from collector.app_state import AppState
 from collector.settings import Settings
 from collector.storage.db import Store
@@ -70,6 +74,11 @@ def endpoint(
 
 
 # ------------------------------------------------------------------------------ helpers
+def _scrolls(request: Request) -> ScrollRegistry:
+    registry: ScrollRegistry = request.app.state.api_scrolls
+    return registry
+
+
 def _state(request: Request) -> AppState:
     state: AppState = request.app.state.fakeboxer
     return state
@@ -115,13 +124,73 @@ async def _lead_list(
     now = state.clock.now_ms()
     query = params.parse_lead_query(q, site, now, _rules(request))
     select = params.to_select(query)
-    rows, total, more = await run_in_threadpool(
-        state.read, lambda cur: queries.lead_page(cur, select)
-    )
+    scrolls = _scrolls(request)
+    fingerprint = params.query_fingerprint(q, site)
+    frozen = await scrolls.ids(query.scroll[0], fingerprint) if query.scroll else None
+    next_scroll: tuple[str, int] | None = None
+    if query.scroll is not None and frozen is not None:
+        # A later page of a live scroll: the next ids of its snapshot, as they are now.
+        scroll_id, start = query.scroll
+        rows: list[dict[str, Any]] = []
+        while not rows and start < len(frozen):  # skips ids deleted since (reset)
+            ids = frozen.page(start, query.limit)
+            rows = await run_in_threadpool(
+                state.read, functools.partial(queries.lead_rows, q=select, ids=ids)
+            )
+            start += len(ids)
+        total = len(frozen)
+        next_scroll = (scroll_id, start) if start < total else None
+        more = next_scroll is not None
+    elif query.after is None:
+        rows, total, next_scroll = await _open_scroll(state, scrolls, select, fingerprint)
+        more = next_scroll is not None
+    else:
+        # The scroll is gone (expired, evicted, server restarted): go on by keyset.
+        rows, total, more = await run_in_threadpool(
+            state.read, lambda cur: queries.lead_page(cur, select)
+        )
     base = _leadcard_base(request)
     leads = [serialize.lead_object(r, now, base) for r in rows]
-    token = params.lead_token(query, rows[-1]) if more and rows else None
+    token = params.lead_token(query, rows[-1], next_scroll) if more and rows else None
     return leads, token, total, query
+
+
+async def _open_scroll(
+    state: AppState, scrolls: ScrollRegistry, select: queries.LeadSelect, fingerprint: str
+) -> tuple[list[dict[str, Any]], int, tuple[str, int] | None]:
+    """The first page of a new scroll. Its full id list is read afterwards on the same
+    snapshot, in the same worker thread, while this page is already on its way."""
+    loop = asyncio.get_running_loop()
+    first: asyncio.Future[tuple[list[dict[str, Any]], int, bool]] = loop.create_future()
+    scroll_id, frozen = scrolls.open(fingerprint)
+
+    def deliver(page: tuple[list[dict[str, Any]], int, bool]) -> None:
+        if not first.done():  # the request may have been cancelled meanwhile
+            first.set_result(page)
+
+    def hand_over(page: tuple[list[dict[str, Any]], int, bool]) -> None:
+        loop.call_soon_threadsafe(deliver, page)
+
+    def fail(error: BaseException) -> None:
+        if not first.done():
+            first.set_exception(error)
+
+    def read_scroll(cur: duckdb.DuckDBPyConnection) -> None:
+        try:
+            ids = queries.lead_scroll(cur, select, hand_over)
+        except BaseException as exc:
+            frozen.set_result(None)
+            loop.call_soon_threadsafe(fail, exc)
+            raise
+        frozen.set_result(FrozenIds(ids if ids is not None else pa.array([], pa.string())))
+
+    job = asyncio.ensure_future(run_in_threadpool(state.read, read_scroll))
+    job.add_done_callback(lambda j: j.cancelled() or j.exception())  # retrieved: no warning
+    rows, total, more = await first
+    if not more:
+        scrolls.drop(scroll_id)
+        return rows, total, None
+    return rows, total, (scroll_id, len(rows))
 
 
 async def legacy_leads(request: Request, key: ApiKey) -> tuple[Any, int]:
@@ -358,5 +427,6 @@ def install(
         raise ValueError(f"lead score rules: {exc.message}") from None
     web.state.api_keys = keys
     web.state.api_score_rules = rules
+    web.state.api_scrolls = ScrollRegistry()
     web.router.routes.extend(routes())
     return keys
