@@ -134,8 +134,9 @@ async def _lead_list(
         rows: list[dict[str, Any]] = []
         while not rows and start < len(frozen):  # skips ids deleted since (reset)
             ids = frozen.page(start, query.limit)
+            read = functools.partial(queries.lead_rows, q=select, ids=ids)
             rows = await run_in_threadpool(
-                state.read, functools.partial(queries.lead_rows, q=select, ids=ids)
+                state.read, functools.partial(queries.in_snapshot, read=read)
             )
             start += len(ids)
         total = len(frozen)
@@ -147,7 +148,7 @@ async def _lead_list(
     else:
         # The scroll is gone (expired, evicted, server restarted): go on by keyset.
         rows, total, more = await run_in_threadpool(
-            state.read, lambda cur: queries.lead_page(cur, select)
+            state.read, lambda cur: queries.in_snapshot(cur, lambda c: queries.lead_page(c, select))
         )
     base = _leadcard_base(request)
     leads = [serialize.lead_object(r, now, base) for r in rows]

@@ -40,6 +40,9 @@ class Store:
             raise StoreOpenError(
                 f"cannot open database {path}: {str(exc).splitlines()[0]}"
             ) from None
+        # DuckDB draws a progress bar on stderr for long statements (an upgrade's
+        # backfill); fakeboxer's output is its own.
+        self._con.execute("SET enable_progress_bar = false")
         try:
             migrate(self._con)
         except (SchemaError, duckdb.Error) as exc:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import duckdb
 
 # 2: sessions are keyed by (site, user_id, session_id).
-SCHEMA_VERSION = 2
+# 3: users keep their previous (second newest) session, so a page of leads needs no
+#    window over the whole sessions table.
+SCHEMA_VERSION = 3
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -76,6 +78,9 @@ DDL = [
         last_referrer VARCHAR,
         props JSON NOT NULL,
         fold JSON NOT NULL,
+        -- last, so that a v2 file upgraded by ADD COLUMN has the same column order
+        previous_session_id VARCHAR,
+        previous_session_ms BIGINT,
         PRIMARY KEY (site, user_id)
     )""",
     """CREATE TABLE IF NOT EXISTS user_emails (
@@ -124,6 +129,21 @@ DDL = [
 ]
 
 
+# The second newest session of each user, as the writer keeps it from v3 on.
+PREVIOUS_SESSION_BACKFILL = """
+    UPDATE users SET
+        previous_session_id = list_extract(p.ids, 2),
+        previous_session_ms = list_extract(p.starts, 2)
+    FROM (
+        SELECT site, user_id,
+            arg_max(session_id, (start_ms, session_id), 2) AS ids,
+            arg_max(start_ms, (start_ms, session_id), 2) AS starts
+        FROM sessions GROUP BY site, user_id
+    ) p
+    WHERE users.site = p.site AND users.user_id = p.user_id
+"""
+
+
 class SchemaError(RuntimeError):
     """The file holds a schema this version cannot use."""
 
@@ -147,5 +167,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if version == 1:
         con.execute("INSERT INTO sessions SELECT * FROM sessions_v1")
         con.execute("DROP TABLE sessions_v1")
+    if version < 3:
+        con.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS previous_session_id VARCHAR")
+        con.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS previous_session_ms BIGINT")
+        con.execute(PREVIOUS_SESSION_BACKFILL)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     con.execute("COMMIT")

@@ -1,5 +1,6 @@
 """Sessions belong to one user, even when two users' ids share the random part (so their
-session ids can be equal), and a version-1 file is upgraded in place."""
+session ids can be equal); users keep their previous session; version-1 and version-2
+files are upgraded in place."""
 
 from __future__ import annotations
 
@@ -75,4 +76,81 @@ def test_version_1_file_is_upgraded_with_its_sessions(tmp_path: Path) -> None:
         "WHERE table_name = 'sessions' AND constraint_type = 'PRIMARY KEY'"
     ).fetchone()
     assert keys == (["site", "user_id", "session_id"],)
+    store.close()
+
+
+def _visits(times: list[int], user: str, first_seq: int) -> list[EventRecord]:
+    return [
+        EventRecord(
+            seq=first_seq + i,
+            site="s",
+            event_id=f"{t}.{first_seq + i}",
+            user_id=user,
+            session_id=None,
+            ts=t,
+            received_ms=t,
+            title="t",
+            props={"ti": "t"},
+            user_minted=i == 0,
+        )
+        for i, t in enumerate(times)
+    ]
+
+
+HOUR = 3_600_000
+
+
+def test_previous_session_follows_late_events(tmp_path: Path) -> None:
+    """users.previous_session_* is the second newest session, also after a late event
+    adds an older session or bridges two (batches in any order)."""
+    store = Store(str(tmp_path / "p.duckdb"))
+    writer = BatchWriter(store, None, 30 * 60_000)
+    cur = store.cursor()
+    user = "1.9"
+
+    def previous() -> tuple[object, ...] | None:
+        return cur.execute(
+            "SELECT previous_session_id, previous_session_ms, visits FROM users"
+        ).fetchone()
+
+    writer.process(cur, [(r, None) for r in _visits([T0 + 5 * HOUR], user, 1)])
+    assert previous() == (None, None, 1)
+    writer.process(cur, [(r, None) for r in _visits([T0 + 9 * HOUR], user, 2)])
+    newest = cur.execute("SELECT session_id FROM sessions ORDER BY start_ms").fetchall()
+    assert previous() == (newest[0][0], T0 + 5 * HOUR, 2)
+    # a late event from before both: the previous session is still the 5h one
+    writer.process(cur, [(r, None) for r in _visits([T0], user, 3)])
+    assert previous()[1:] == (T0 + 5 * HOUR, 3)  # type: ignore[index]
+    store.close()
+
+
+def test_version_2_file_gains_previous_sessions(tmp_path: Path) -> None:
+    path = str(tmp_path / "v2.duckdb")
+    store = Store(path)
+    writer = BatchWriter(store, None, 30 * 60_000)
+    cur = store.cursor()
+    records = _visits([T0, T0 + 2 * HOUR, T0 + 4 * HOUR], "1.8", 1)
+    records += _visits([T0], "2.8", 10)
+    writer.process(cur, [(r, None) for r in records])
+    wanted = cur.execute(
+        "SELECT user_id, previous_session_id, previous_session_ms FROM users ORDER BY user_id"
+    ).fetchall()
+    assert wanted[0][2] == T0 + 2 * HOUR and wanted[1][1:] == (None, None)
+    store.close()
+    con = duckdb.connect(path)  # turn it back into a version-2 file
+    con.execute("ALTER TABLE users DROP COLUMN previous_session_id")
+    con.execute("ALTER TABLE users DROP COLUMN previous_session_ms")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    store = Store(path)
+    cur = store.cursor()
+    assert (
+        cur.execute(
+            "SELECT user_id, previous_session_id, previous_session_ms FROM users ORDER BY user_id"
+        ).fetchall()
+        == wanted
+    )
+    assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     store.close()
