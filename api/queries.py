@@ -187,7 +187,9 @@ LEAD_COLUMNS = (
     "u.site, u.user_id, u.email, u.first_ms, u.last_ms, u.events, u.pages, u.visits, "
     "u.total_duration_ms, u.last_visit_duration_ms, u.first_session_id, u.first_session_ms, "
     "u.last_session_id, u.last_session_ms, u.first_channel, u.last_channel, "
-    "u.first_landing_page, u.last_landing_page, u.first_referrer, u.last_referrer, u.props, "
+    # no u.props: it is the fold's props without their stamps (serialize derives it), and
+    # reading it too cost ~20 ms of a 50-lead page at 160k leads
+    "u.first_landing_page, u.last_landing_page, u.first_referrer, u.last_referrer, "
     "u.fold, u.score, u.previous_session_id, u.previous_session_ms"
 )
 

@@ -117,8 +117,9 @@ def _inet_aton(ip: str) -> str:
 def lead_object(row: dict[str, Any], now_ms: int, leadcard_base: str) -> dict[str, Any]:
     """A lead (users row + score + page extras) as LeadBoxer shapes it. Folded
     properties come first as flat keys; every named field below overwrites them."""
-    props: dict[str, Any] = _json(row["props"]) or {}
     fold: dict[str, Any] = _json(row["fold"]) or {}
+    # the users.props column, rebuilt from the fold: value of each [value, ts, seq]
+    props: dict[str, Any] = {name: v[0] for name, v in (fold.get("props") or {}).items()}
     first: dict[str, list[Any]] = fold.get("first", {})
     last: dict[str, list[Any]] = fold.get("last", {})
 
