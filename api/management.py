@@ -194,6 +194,8 @@ async def _delete(request: Request, key: ApiKey) -> dict[str, Any]:
     target = dataset_id(request.path_params["datasetId"])
     require_site(key, target)
     state = _state(request)
+    # As for reset: the claims up to this mark belong to hits queued before the delete.
+    claimed = state.collector.emails.mark()
     row: dict[str, Any] = await _write(
         request,
         "dataset_delete",
@@ -204,8 +206,7 @@ async def _delete(request: Request, key: ApiKey) -> dict[str, Any]:
         },
     )
     # The dataset's emails are gone: the collector's email index must forget them too.
-    owners = await run_in_threadpool(state.read, queries.email_owners)
-    state.collector.emails.replace(owners)
+    state.collector.emails.forget(target, claimed)
     return serialize.dataset_object(row)
 
 

@@ -42,24 +42,45 @@ _EID_MAX = 128
 
 class EmailIndex:
     """Which user owns an email in a dataset (SPEC 3.1 step 5). Lives on the event loop,
-    so lookups need no database I/O; loaded from `user_emails` at start."""
+    so lookups need no database I/O; loaded from `user_emails` at start.
+
+    Each claim is numbered, so that a reset can forget exactly the claims made before it
+    was queued (their rows are deleted) and keep those of hits accepted while it ran."""
 
     def __init__(self, entries: dict[tuple[str, str], str] | None = None) -> None:
-        self._owners: dict[tuple[str, str], str] = dict(entries or {})
+        self._owners: dict[tuple[str, str], tuple[str, int]] = {}
+        self._claims = 0
+        self.replace(entries or {})
 
     def owner(self, site: str, email_lower: str) -> str | None:
-        return self._owners.get((site, email_lower))
+        found = self._owners.get((site, email_lower))
+        return found[0] if found is not None else None
 
     def claim(self, site: str, email_lower: str, user_id: str) -> str | None:
         """Record the owner if the email is free; returns the existing owner otherwise."""
         key = (site, email_lower)
-        owner = self._owners.get(key)
-        if owner is None:
-            self._owners[key] = user_id
-        return owner
+        found = self._owners.get(key)
+        if found is None:
+            self._claims += 1
+            self._owners[key] = (user_id, self._claims)
+            return None
+        return found[0]
+
+    def mark(self) -> int:
+        """The number of the latest claim; take it in the same step as queuing a reset."""
+        return self._claims
+
+    def forget(self, site: str | None, claimed_up_to: int) -> None:
+        """Drop the claims numbered up to `claimed_up_to` of one dataset (None: all)."""
+        self._owners = {
+            key: found
+            for key, found in self._owners.items()
+            if found[1] > claimed_up_to or (site is not None and key[0] != site)
+        }
 
     def replace(self, entries: dict[tuple[str, str], str]) -> None:
-        self._owners = dict(entries)
+        """Load the stored owners (at start)."""
+        self._owners = {key: (user_id, 0) for key, user_id in entries.items()}
 
 
 class EventIds:
