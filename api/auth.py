@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from api.errors import ApiError, forbidden, unauthorized
 from collector.settings import Settings
+from collector.storage import meta
 
 GENERATED_KEY = "generated_api_key"
 
@@ -46,11 +47,11 @@ def ensure_keys(cur: duckdb.DuckDBPyConnection, settings: Settings) -> list[ApiK
     stored on first start). Runs before the writer thread starts."""
     if settings.api_keys:
         return [parse_key(text) for text in settings.api_keys]
-    row = cur.execute("SELECT value FROM meta WHERE key = ?", [GENERATED_KEY]).fetchone()
-    if row is not None and row[0]:
-        return [ApiKey(str(row[0]), None, generated=True)]
+    stored = meta.get(cur, GENERATED_KEY)
+    if stored:
+        return [ApiKey(stored, None, generated=True)]
     key = "fb_" + secrets.token_urlsafe(24)
-    cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [GENERATED_KEY, key])
+    meta.put(cur, GENERATED_KEY, key)
     return [ApiKey(key, None, generated=True)]
 
 

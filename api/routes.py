@@ -34,6 +34,7 @@ from api.queries import ScoreRule
 from api.scrolls import FrozenIds, ScrollRegistry
 from collector.app_state import AppState
 from collector.settings import Settings
+from collector.storage import meta
 from collector.storage.db import Store
 from collector.storage.writer import WriterStopped
 
@@ -418,10 +419,10 @@ def install(
     cur = store.cursor()
     try:
         keys = ensure_keys(cur, settings)
-        row = cur.execute("SELECT value FROM meta WHERE key = ?", [SCORE_RULES_META]).fetchone()
+        stored = meta.get(cur, SCORE_RULES_META)
     finally:
         cur.close()
-    text = score_rules if score_rules is not None else (str(row[0]) if row and row[0] else None)
+    text = score_rules if score_rules is not None else (stored or None)
     try:
         rules = params.parse_score_rules(text) if text is not None else params.default_rules()
     except ApiError as exc:
