@@ -655,7 +655,13 @@ def document() -> dict[str, Any]:
                 **_control("Read the server clock"),
                 **_control("Set or advance the clock", "post"),
             },
-            "/_fakeboxer/ui": _control("The inspector page (HTML)"),
+            "/_fakeboxer/ui": _control(
+                "The inspector page (HTML, `?site=&lead=`): live event tail, leads, a lead's "
+                "sessions and events, bad hits; served with an API key for the read API"
+            ),
+            "/_fakeboxer/sites": _control(
+                "Datasets with leads, bad hits or a registration, and their counts"
+            ),
             "/_fakeboxer/demo": _control("A demo page that embeds the pixel (HTML)"),
         },
     }

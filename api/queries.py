@@ -602,3 +602,35 @@ def list_datasets(cur: duckdb.DuckDBPyConnection, sites: list[str] | None) -> li
         params,
     ).fetchall()
     return [dict(zip(DATASET_COLUMNS, row, strict=True)) for row in rows]
+
+
+def site_overview(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every dataset that holds leads or bad hits or is registered, with its counts; the
+    most recently active first. For the inspector's dataset picker (`/_fakeboxer/sites`)."""
+    rows = cur.execute(
+        """
+        SELECT site, sum(leads), sum(events), sum(bad_hits), max(last_event), max(name)
+        FROM (
+            SELECT site, count(*) AS leads, sum(events) AS events, 0 AS bad_hits,
+                max(last_ms) AS last_event, NULL AS name
+            FROM users GROUP BY site
+            UNION ALL
+            SELECT site, 0, 0, count(*), NULL, NULL FROM bad_hits WHERE site <> '' GROUP BY site
+            UNION ALL
+            SELECT dataset_id, 0, 0, 0, NULL, human_name FROM datasets WHERE deleted_ms IS NULL
+        )
+        GROUP BY site
+        ORDER BY max(last_event) DESC NULLS LAST, site
+        """
+    ).fetchall()
+    return [
+        {
+            "site": site,
+            "leads": int(leads),
+            "events": int(events),
+            "bad_hits": int(bad),
+            "last_event": last_event,
+            "name": name,
+        }
+        for site, leads, events, bad, last_event, name in rows
+    ]

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from api import queries
 from api.routes import install as install_api
-from collector import control
+from collector import control, inspector
 from collector.app_state import AppState
 from collector.clock import Clock
 from collector.routes import Collector, EmailIndex, Receive, Scope, Send
@@ -139,6 +139,7 @@ def create_app(
         Route("/pixel.js", pixel_script, methods=["GET", "HEAD"]),
         Route("/_fakeboxer/demo", control.guarded(demo_page), methods=["GET", "HEAD"]),
         *control.routes(),
+        *inspector.routes(),  # /_fakeboxer/ui and the dataset list it reads
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.fakeboxer = state
