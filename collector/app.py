@@ -106,7 +106,13 @@ def create_app(
     clock = clock or Clock()
     spool_dir = store.spool_dir
     spool = Spool(spool_dir) if spool_dir is not None else None
-    writer = BatchWriter(store, spool, settings.session_timeout_ms, settings.batch_max)
+    writer = BatchWriter(
+        store,
+        spool,
+        settings.session_timeout_ms,
+        settings.batch_max,
+        read_your_writes=settings.read_your_writes,
+    )
     collector = Collector(settings, writer, spool, clock, EmailIndex(), rng)
     state = AppState(settings, store, spool, writer, collector, clock)
 

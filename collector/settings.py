@@ -166,6 +166,12 @@ class Settings:
     max_value: int = _opt(
         4 * 1024, "longest property value in bytes", _positive_int, metavar="BYTES"
     )
+    read_your_writes: bool = _opt(
+        True,
+        "API and control reads wait until every hit acknowledged before them is committed "
+        "(off: they see what is committed now; for measuring freshness)",
+        _bool,
+    )
     log_level: str = _opt("info", "debug, info, warning or error", _log_level, metavar="LEVEL")
     debug: bool = _opt(False, "show tracebacks instead of one-line errors", _bool)
 

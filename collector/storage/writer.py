@@ -126,8 +126,12 @@ class BatchWriter:
         session_timeout_ms: int,
         batch_max: int = 20_000,
         cache_size: int = 50_000,
+        read_your_writes: bool = True,
     ) -> None:
         self.store = store
+        # Off only to measure freshness (loadtests/bench.py): readers then see what is
+        # committed now instead of waiting for every hit acknowledged before them.
+        self.read_your_writes = read_your_writes
         self.spool = spool
         self.timeout_ms = session_timeout_ms
         self.batch_max = batch_max
@@ -171,8 +175,13 @@ class BatchWriter:
         return await self._acks[seq]
 
     async def barrier(self) -> None:
-        """Wait until everything submitted before this call is committed."""
-        target = self._submitted
+        """Wait until everything submitted before this call is committed (read-your-writes);
+        with read_your_writes off, return at once."""
+        if not self.read_your_writes:
+            return
+        await self._committed_through(self._submitted)
+
+    async def _committed_through(self, target: int) -> None:
         if self._committed >= target:
             return
         if self.fatal is not None:
@@ -188,7 +197,7 @@ class BatchWriter:
         item = Control(action, site, payload or {})
         self._submitted += 1
         self._queue.put((item, None))
-        await self.barrier()
+        await self._committed_through(self._submitted)  # its result, whatever the setting
         return item.result
 
     def _on_commit(self, committed: int, acks: dict[int, Ack]) -> None:

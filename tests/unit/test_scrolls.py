@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pyarrow as pa
 
 from api.scrolls import SCROLL_TTL_S, FrozenIds, ScrollRegistry
+from tests._aio import run
 
 
 class FakeClock:
@@ -23,10 +21,7 @@ def ids(n: int, prefix: str = "u") -> FrozenIds:
 
 
 def fetch(registry: ScrollRegistry, scroll_id: str, fingerprint: str) -> FrozenIds | None:
-    # In a thread of its own: the browser tests' Playwright keeps an event loop running
-    # on the main thread for the rest of the session, where asyncio.run() would refuse.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, registry.ids(scroll_id, fingerprint)).result()
+    return run(registry.ids(scroll_id, fingerprint))
 
 
 def test_frozen_ids_pages_in_order_and_stops_at_the_end() -> None:
