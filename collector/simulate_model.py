@@ -20,7 +20,12 @@ generated identities and times; identified visitors also send `email` from then 
 from __future__ import annotations
 
 import random
+from bisect import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import itemgetter
+from typing import NamedTuple
 
 DAY_MS = 24 * 3600 * 1000
 HOUR_MS = 3600 * 1000
@@ -98,16 +103,19 @@ USER_AGENTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SimHit:
+Params = tuple[tuple[str, str], ...]
+
+
+class SimHit(NamedTuple):
     """One generated hit. `params` holds everything sent except the dataset, `uid` and
-    `t_ms` (those are fields), in sending order."""
+    `t_ms` (those are fields), in sending order. Immutable (a named tuple: a million of
+    them are built in a second or so, several times faster than a frozen dataclass)."""
 
     site: str
     uid: str
     t_ms: int
     title: str  # the title the server will store ("Email open" for /log without ti)
-    params: tuple[tuple[str, str], ...]
+    params: Params
     path: str = "/"  # "/" or "/log"
 
     def query_pairs(self) -> list[tuple[str, str]]:
@@ -151,252 +159,316 @@ class Traffic:
     user_agents: dict[str, str]  # uid -> user agent to send
 
 
-def _weighted_start(rng: random.Random, config: SimConfig) -> int:
-    """A visit start: a day (weekends less likely), an hour by the working-day shape."""
-    day_weights = []
-    for d in range(config.days):
-        weekday = ((config.start_ms + d * DAY_MS) // DAY_MS + 3) % 7  # 0 = Monday
-        day_weights.append(_WEEKEND_FACTOR if weekday >= 5 else 1.0)
-    day = rng.choices(range(config.days), weights=day_weights)[0]
-    hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0]
-    return config.start_ms + day * DAY_MS + hour * HOUR_MS + rng.randrange(HOUR_MS)
+class _Draw:
+    """The random draws of the model, on one `random.Random`.
 
+    Each method consumes the generator exactly like the `random` call it replaces
+    (named in its docstring), so a seed gives the same traffic as it always did; the
+    shortcuts only skip per-call overhead (`choices` rebuilding cumulative weights, the
+    argument checks of `randrange`). `tests/sim/test_model_golden.py` pins the output
+    of known seeds and checks each draw against the `random` call it stands for.
+    """
 
-def _think_time(rng: random.Random, timeout_ms: int) -> int:
-    """Gap between two hits of one visit: mostly seconds to minutes, sometimes long reads
-    just under the timeout, rarely exactly the timeout (still the same session)."""
-    r = rng.random()
-    if r < 0.02:
-        return timeout_ms
-    if r < 0.06:
-        return timeout_ms - rng.randrange(1_000, 5 * MINUTE_MS)
-    return int(rng.lognormvariate(10.6, 1.0)) + 2_000  # median ~42 s
+    __slots__ = ("rng", "random", "getrandbits", "lognormvariate", "expovariate")
 
-
-def _return_gap(rng: random.Random, timeout_ms: int) -> int:
-    """Gap from the end of one visit to the next: just over the timeout, hours, or days."""
-    r = rng.random()
-    if r < 0.15:
-        return timeout_ms + rng.randrange(1_000, 15 * MINUTE_MS)
-    if r < 0.35:
-        return rng.randrange(2 * HOUR_MS, 8 * HOUR_MS)
-    return rng.randrange(DAY_MS, 6 * DAY_MS) + rng.randrange(-3 * HOUR_MS, 3 * HOUR_MS)
-
-
-def _entry(rng: random.Random, visitor: Visitor) -> tuple[str, list[tuple[str, str]]]:
-    """The referrer and the campaign parameters of a visit's landing hit."""
-    r = rng.random()
-    if r < 0.25:
-        return "", []  # direct
-    if r < 0.50:
-        return "https://www.google.com/", []  # organic
-    if r < 0.62:
-        utm = [
-            ("utm_source", "linkedin"),
-            ("utm_medium", "social"),
-            ("utm_campaign", rng.choice(SOCIAL_CAMPAIGNS)),
-        ]
-        return "https://www.linkedin.com/", utm if rng.random() < 0.6 else []
-    if r < 0.74:
-        return rng.choice(PARTNERS), []
-    if r < 0.87:
-        utm = [
-            ("utm_source", "google"),
-            ("utm_medium", "cpc"),
-            ("utm_campaign", rng.choice(PAID_CAMPAIGNS)),
-            ("utm_term", rng.choice(("b2b analytics", "lead tracking", "visitor id"))),
-            ("gclid", f"Cj0KCQ{rng.getrandbits(64):016x}"),
-        ]
-        return "https://www.google.com/", utm
-    utm = [
-        ("utm_source", "newsletter"),
-        ("utm_medium", "email"),
-        ("utm_campaign", rng.choice(EMAIL_CAMPAIGNS)),
-        ("utm_content", rng.choice(("header-link", "cta-button"))),
-    ]
-    return "", utm
-
-
-class _Ids:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.used: set[str] = set()
-        self.emails: set[str] = set()
+        self.random = rng.random
+        self.getrandbits = rng.getrandbits
+        self.lognormvariate = rng.lognormvariate
+        self.expovariate = rng.expovariate
 
-    def uid(self, first_ms: int) -> str:
+    def below(self, n: int) -> int:
+        """`rng.randrange(n)` (n > 0): the getrandbits rejection loop of `random.Random`."""
+        getrandbits = self.getrandbits
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return r
+
+    def weighted(self, weights: Sequence[float]) -> Callable[[], int]:
+        """A draw of an index, like `rng.choices(range(len(weights)), weights)[0]`."""
+        cum = list(accumulate(weights))
+        total = cum[-1] + 0.0
+        hi = len(cum) - 1
+        draw = self.random
+        return lambda: bisect(cum, draw() * total, 0, hi)
+
+
+class _Model:
+    """One run of the model (see `generate`). The methods are the steps of the original
+    functional model, in the same order of random draws."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.draw = _Draw(self.rng)
+        self.end_ms = config.start_ms + config.days * DAY_MS
+        day_weights = []
+        for d in range(config.days):
+            weekday = ((config.start_ms + d * DAY_MS) // DAY_MS + 3) % 7  # 0 = Monday
+            day_weights.append(_WEEKEND_FACTOR if weekday >= 5 else 1.0)
+        self.pick_day = self.draw.weighted(day_weights)
+        self.pick_hour = self.draw.weighted(_HOUR_WEIGHTS)
+        self.pick_page = self.draw.weighted(_PAGE_WEIGHTS)
+        self.used_uids: set[str] = set()
+        self.used_emails: set[str] = set()
+
+    # ------------------------------------------------------------------ visitors
+    def weighted_start(self) -> int:
+        """A visit start: a day (weekends less likely), an hour by the working-day shape."""
+        day = self.pick_day()
+        hour = self.pick_hour()
+        return self.config.start_ms + day * DAY_MS + hour * HOUR_MS + self.draw.below(HOUR_MS)
+
+    def new_uid(self, first_ms: int) -> str:
+        below = self.draw.below
         while True:
-            uid = f"{first_ms}.{self.rng.randrange(100_000_000, 1_000_000_000)}"
-            if uid not in self.used:
-                self.used.add(uid)
+            uid = f"{first_ms}.{100_000_000 + below(900_000_000)}"
+            if uid not in self.used_uids:
+                self.used_uids.add(uid)
                 return uid
 
-    def email(self, domain: str) -> str:
-        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+    def new_email(self, domain: str) -> str:
+        below = self.draw.below
+        first = FIRST_NAMES[below(len(FIRST_NAMES))]
+        last = LAST_NAMES[below(len(LAST_NAMES))]
         base = f"{first}.{last}"
         address, n = f"{base}@{domain}", 1
-        while address in self.emails:
+        while address in self.used_emails:
             n += 1
             address = f"{base}{n}@{domain}"
-        self.emails.add(address)
+        self.used_emails.add(address)
         return address
+
+    def visitor(self) -> Visitor:
+        draw = self.draw
+        below = draw.below
+        first_ms = self.weighted_start()
+        company = COMPANIES[below(len(COMPANIES))] if draw.random() < 0.7 else ""
+        will_identify = draw.random() < (0.45 if company else 0.15)
+        email = ""
+        if will_identify:
+            email = self.new_email(company or FREE_MAIL[below(len(FREE_MAIL))])
+        uid = self.new_uid(first_ms)
+        screen = SCREENS[below(len(SCREENS))]
+        user_agent = USER_AGENTS[below(len(USER_AGENTS))]
+        visitor = Visitor(uid, company, email, screen, user_agent)
+        # Visits: 55 % come once; the rest return up to 7 more times.
+        visits = 1 if draw.random() < 0.55 else 1 + min(7, int(draw.expovariate(0.45)) + 1)
+        end_ms, timeout = self.end_ms, self.config.timeout_ms
+        t = first_ms
+        for v in range(visits):
+            if t >= end_ms:
+                break
+            t = self.visit(visitor, t, first_visit=v == 0)
+            t += self.return_gap(timeout)
+        self.campaign_opens(visitor)
+        return visitor
+
+    def think_time(self, timeout_ms: int) -> int:
+        """Gap between two hits of one visit: mostly seconds to minutes, sometimes long
+        reads just under the timeout, rarely exactly the timeout (still the same session)."""
+        r = self.draw.random()
+        if r < 0.02:
+            return timeout_ms
+        if r < 0.06:
+            return timeout_ms - (1_000 + self.draw.below(5 * MINUTE_MS - 1_000))
+        return int(self.draw.lognormvariate(10.6, 1.0)) + 2_000  # median ~42 s
+
+    def return_gap(self, timeout_ms: int) -> int:
+        """Gap from the end of one visit to the next: just over the timeout, hours, or days."""
+        below = self.draw.below
+        r = self.draw.random()
+        if r < 0.15:
+            return timeout_ms + 1_000 + below(15 * MINUTE_MS - 1_000)
+        if r < 0.35:
+            return 2 * HOUR_MS + below(6 * HOUR_MS)
+        days = DAY_MS + below(5 * DAY_MS)
+        return days + (-3 * HOUR_MS + below(6 * HOUR_MS))
+
+    def entry(self) -> tuple[str, Params, str]:
+        """The referrer and the campaign parameters of a visit's landing hit, and the
+        campaign when it is an e-mail campaign (else "")."""
+        draw = self.draw
+        below = draw.below
+        r = draw.random()
+        if r < 0.25:
+            return "", (), ""  # direct
+        if r < 0.50:
+            return "https://www.google.com/", (), ""  # organic
+        if r < 0.62:
+            utm: Params = (
+                ("utm_source", "linkedin"),
+                ("utm_medium", "social"),
+                ("utm_campaign", SOCIAL_CAMPAIGNS[below(len(SOCIAL_CAMPAIGNS))]),
+            )
+            return "https://www.linkedin.com/", utm if draw.random() < 0.6 else (), ""
+        if r < 0.74:
+            return PARTNERS[below(len(PARTNERS))], (), ""
+        if r < 0.87:
+            campaign = PAID_CAMPAIGNS[below(len(PAID_CAMPAIGNS))]
+            term = _PAID_TERMS[below(len(_PAID_TERMS))]
+            utm = (
+                ("utm_source", "google"),
+                ("utm_medium", "cpc"),
+                ("utm_campaign", campaign),
+                ("utm_term", term),
+                ("gclid", f"Cj0KCQ{draw.getrandbits(64):016x}"),
+            )
+            return "https://www.google.com/", utm, ""
+        campaign = EMAIL_CAMPAIGNS[below(len(EMAIL_CAMPAIGNS))]
+        content = _EMAIL_CONTENT[below(len(_EMAIL_CONTENT))]
+        utm = (
+            ("utm_source", "newsletter"),
+            ("utm_medium", "email"),
+            ("utm_campaign", campaign),
+            ("utm_content", content),
+        )
+        return "", utm, campaign
+
+    # ------------------------------------------------------------------ one visit
+    def visit(self, visitor: Visitor, t: int, *, first_visit: bool) -> int:
+        """Append one visit's hits from time t; returns the time of its last hit."""
+        draw = self.draw
+        random_, below = draw.random, draw.below
+        site, timeout, end_ms = self.config.site, self.config.timeout_ms, self.end_ms
+        ref, utm, email_campaign = self.entry()
+        if visitor.identified_at is not None:
+            # An identified visitor who arrives through an e-mail campaign opened it first.
+            if email_campaign:
+                open_t = t - (MINUTE_MS + below(3 * HOUR_MS - MINUTE_MS))
+                if open_t > visitor.hits[-1].t_ms:
+                    _email_open(visitor, site, open_t, email_campaign)
+            elif random_() < 0.2:
+                # An open that leads to no visit (the hit before this visit, days ago or today).
+                open_t = t - (2 * HOUR_MS + below(DAY_MS - 2 * HOUR_MS))
+                if open_t > visitor.hits[-1].t_ms:
+                    _email_open(visitor, site, open_t, EMAIL_CAMPAIGNS[below(len(EMAIL_CAMPAIGNS))])
+        pages = 1 + min(11, int(draw.expovariate(0.35)))
+        screen = (("sw", str(visitor.screen[0])), ("sh", str(visitor.screen[1])))
+        previous_url = ref
+        last = t
+        pick_page = self.pick_page
+        for p in range(pages):
+            if t >= end_ms:
+                break
+            if p == 0 and first_visit and random_() < 0.5:
+                page = 0
+            else:
+                page = pick_page()
+            path, title = PAGES[page]
+            url = _URLS[page]
+            if previous_url:
+                params: Params = (
+                    ("ti", title),
+                    ("lc", url),
+                    ("ref", previous_url),
+                    *screen,
+                )
+            else:
+                params = (("ti", title), ("lc", url), *screen)
+            if p == 0:
+                params += utm
+            _add(visitor, site, t, title, params)
+            last = t
+            previous_url = url
+            # Custom events on some pages, a few seconds after the page view.
+            extra = self.custom_event(visitor, path)
+            if extra is not None:
+                t += 3_000 + below(87_000)
+                if t >= end_ms:
+                    break
+                title, custom = extra
+                _add(visitor, site, t, title, (("ti", title), ("lc", url), *custom))
+                last = t
+            t += self.think_time(timeout)
+        return last
+
+    def custom_event(self, visitor: Visitor, path: str) -> tuple[str, Params] | None:
+        draw = self.draw
+        below = draw.below
+        r = draw.random()
+        if path == "/resources" and r < 0.35:
+            return "Download whitepaper", (("asset", ASSETS[below(len(ASSETS))]),)
+        if path == "/pricing" and r < 0.2:
+            plan = ("plan", PLANS[below(len(PLANS))])
+            if visitor.company:
+                return "Signup", (plan, ("company", visitor.company.split(".")[0].title()))
+            return "Signup", (plan,)
+        if path == "/contact" and r < 0.3:
+            return "Request demo", (("formId", "demo-request"), ("employees", _EMPLOYEES[below(len(_EMPLOYEES))]))  # fmt: skip
+        if path.startswith("/blog/") and r < 0.1:
+            return "Subscribe newsletter", (("list", "weekly"),)
+        return None
+
+    def campaign_opens(self, visitor: Visitor) -> None:
+        """Newsletters go out twice a week at 09:00; an identified visitor opens some of
+        them minutes to hours later (an open without a visit, through `/log`)."""
+        if visitor.identified_at is None:
+            return
+        config, draw = self.config, self.draw
+        taken = {h.t_ms for h in visitor.hits}
+        added = False
+        for day in range(config.days):
+            send = config.start_ms + day * DAY_MS + 9 * HOUR_MS
+            weekday = (send // DAY_MS + 3) % 7
+            if weekday not in (1, 3) or send <= visitor.identified_at or draw.random() >= 0.45:
+                continue
+            t = send + int(draw.lognormvariate(8.5, 1.2)) * 1000
+            while t in taken:
+                t += 1
+            if t >= self.end_ms:
+                continue
+            taken.add(t)
+            _email_open(visitor, config.site, t, EMAIL_CAMPAIGNS[day % len(EMAIL_CAMPAIGNS)])
+            added = True
+        if added:
+            visitor.hits.sort(key=_T_MS)
+
+
+_PAID_TERMS = ("b2b analytics", "lead tracking", "visitor id")
+_EMAIL_CONTENT = ("header-link", "cta-button")
+_EMPLOYEES = ("1-10", "11-50", "51-200", "201+")
+_URLS = tuple(BASE_URL + path for path, _ in PAGES)
+_FORMS = frozenset({"Signup", "Request demo", "Download whitepaper", "Subscribe newsletter"})
+_T_MS = itemgetter(2)  # SimHit.t_ms
+_new_hit = tuple.__new__  # SimHit(...) without the keyword-argument layer
 
 
 def generate(config: SimConfig) -> Traffic:
     if config.users < 0 or config.days < 1:
         raise ValueError("users must be >= 0 and days >= 1")
-    rng = random.Random(config.seed)
-    ids = _Ids(rng)
-    end_ms = config.start_ms + config.days * DAY_MS
+    model = _Model(config)
     visitors: list[Visitor] = []
     for _ in range(config.users):
-        first_ms = _weighted_start(rng, config)
-        company = rng.choice(COMPANIES) if rng.random() < 0.7 else ""
-        will_identify = rng.random() < (0.45 if company else 0.15)
-        email = ids.email(company or rng.choice(FREE_MAIL)) if will_identify else ""
-        visitor = Visitor(
-            uid=ids.uid(first_ms),
-            company=company,
-            email=email,
-            screen=rng.choice(SCREENS),
-            user_agent=rng.choice(USER_AGENTS),
-        )
-        # Visits: 55 % come once; the rest return up to 7 more times.
-        visits = 1 if rng.random() < 0.55 else 1 + min(7, int(rng.expovariate(0.45)) + 1)
-        t = first_ms
-        for v in range(visits):
-            if t >= end_ms:
-                break
-            t = _visit(rng, config, visitor, t, end_ms, first_visit=v == 0)
-            t += _return_gap(rng, config.timeout_ms)
-        _campaign_opens(rng, config, visitor, end_ms)
+        visitor = model.visitor()
         if visitor.hits:
             visitors.append(visitor)
-    order = [(h.t_ms, i, h) for i, h in enumerate(h for v in visitors for h in v.hits)]
-    order.sort(key=lambda x: (x[0], x[1]))
-    return Traffic(
-        config,
-        [h for _, _, h in order],
-        visitors,
-        {v.uid: v.user_agent for v in visitors},
-    )
+    # Sorted by (t_ms, generation order): the sort is stable.
+    hits = [h for v in visitors for h in v.hits]
+    hits.sort(key=_T_MS)
+    return Traffic(config, hits, visitors, {v.uid: v.user_agent for v in visitors})
 
 
-def _visit(
-    rng: random.Random,
-    config: SimConfig,
-    visitor: Visitor,
-    t: int,
-    end_ms: int,
-    *,
-    first_visit: bool,
-) -> int:
-    """Append one visit's hits from time t; returns the time of its last hit."""
-    site, timeout = config.site, config.timeout_ms
-    ref, utm = _entry(rng, visitor)
-    identified = visitor.identified_at is not None
-    # An identified visitor who arrives through an e-mail campaign opened it first.
-    if identified and any(k == "utm_medium" and v == "email" for k, v in utm):
-        campaign = next(v for k, v in utm if k == "utm_campaign")
-        open_t = t - rng.randrange(MINUTE_MS, 3 * HOUR_MS)
-        if open_t > visitor.hits[-1].t_ms:
-            _email_open(visitor, site, open_t, campaign)
-    elif identified and rng.random() < 0.2:
-        # An open that leads to no visit (the hit before this visit, days ago or today).
-        open_t = t - rng.randrange(2 * HOUR_MS, DAY_MS)
-        if open_t > visitor.hits[-1].t_ms:
-            _email_open(visitor, site, open_t, rng.choice(EMAIL_CAMPAIGNS))
-    pages = 1 + min(11, int(rng.expovariate(0.35)))
-    previous_url = ref
-    last = t
-    for p in range(pages):
-        if t >= end_ms:
-            break
-        if p == 0 and first_visit:
-            path, title = PAGES[0] if rng.random() < 0.5 else rng.choices(PAGES, _PAGE_WEIGHTS)[0]
-        else:
-            path, title = rng.choices(PAGES, _PAGE_WEIGHTS)[0]
-        url = BASE_URL + path
-        params: list[tuple[str, str]] = [("ti", title), ("lc", url)]
-        if previous_url:
-            params.append(("ref", previous_url))
-        params += [("sw", str(visitor.screen[0])), ("sh", str(visitor.screen[1]))]
-        if p == 0:
-            params += utm
-        _add(visitor, site, t, title, params)
-        last = t
-        previous_url = url
-        # Custom events on some pages, a few seconds after the page view.
-        extra = _custom_event(rng, visitor, path)
-        if extra is not None:
-            t += rng.randrange(3_000, 90_000)
-            if t >= end_ms:
-                break
-            title, custom = extra
-            _add(visitor, site, t, title, [("ti", title), ("lc", url), *custom])
-            last = t
-        t += _think_time(rng, timeout)
-    return last
-
-
-def _custom_event(
-    rng: random.Random, visitor: Visitor, path: str
-) -> tuple[str, list[tuple[str, str]]] | None:
-    r = rng.random()
-    if path == "/resources" and r < 0.35:
-        return "Download whitepaper", [("asset", rng.choice(ASSETS))]
-    if path == "/pricing" and r < 0.2:
-        props = [("plan", rng.choice(PLANS))]
-        if visitor.company:
-            props.append(("company", visitor.company.split(".")[0].title()))
-        return "Signup", props
-    if path == "/contact" and r < 0.3:
-        return "Request demo", [("formId", "demo-request"), ("employees", rng.choice(("1-10", "11-50", "51-200", "201+")))]  # fmt: skip
-    if path.startswith("/blog/") and r < 0.1:
-        return "Subscribe newsletter", [("list", "weekly")]
-    return None
-
-
-def _add(visitor: Visitor, site: str, t: int, title: str, params: list[tuple[str, str]]) -> None:
-    if visitor.hits and t <= visitor.hits[-1].t_ms:
-        t = visitor.hits[-1].t_ms + 1  # one visitor's hits have distinct, rising times
+def _add(visitor: Visitor, site: str, t: int, title: str, params: Params) -> None:
+    hits = visitor.hits
+    if hits and t <= hits[-1][2]:
+        t = hits[-1][2] + 1  # one visitor's hits have distinct, rising times
     # Forms identify: a visitor who will give an e-mail does so on a form or a signup,
     # or after a few hits; from then on every hit carries it.
     if visitor.email and visitor.identified_at is None:
-        form = title in ("Signup", "Request demo", "Download whitepaper", "Subscribe newsletter")
-        if form or len(visitor.hits) >= 6:
+        if title in _FORMS or len(hits) >= 6:
             visitor.identified_at = t
     if visitor.identified_at is not None:
-        params = [*params, ("email", visitor.email)]
-    visitor.hits.append(SimHit(site, visitor.uid, t, title, tuple(params)))
-
-
-def _campaign_opens(rng: random.Random, config: SimConfig, visitor: Visitor, end_ms: int) -> None:
-    """Newsletters go out twice a week at 09:00; an identified visitor opens some of
-    them minutes to hours later (an open without a visit, through `/log`)."""
-    if visitor.identified_at is None:
-        return
-    taken = {h.t_ms for h in visitor.hits}
-    added = False
-    for day in range(config.days):
-        send = config.start_ms + day * DAY_MS + 9 * HOUR_MS
-        weekday = (send // DAY_MS + 3) % 7
-        if weekday not in (1, 3) or send <= visitor.identified_at or rng.random() >= 0.45:
-            continue
-        t = send + int(rng.lognormvariate(8.5, 1.2)) * 1000
-        while t in taken:
-            t += 1
-        if t >= end_ms:
-            continue
-        taken.add(t)
-        _email_open(visitor, config.site, t, EMAIL_CAMPAIGNS[day % len(EMAIL_CAMPAIGNS)])
-        added = True
-    if added:
-        visitor.hits.sort(key=lambda h: h.t_ms)
+        params = (*params, ("email", visitor.email))
+    hits.append(_new_hit(SimHit, (site, visitor.uid, t, title, params, "/")))
 
 
 def _email_open(visitor: Visitor, site: str, t: int, campaign: str) -> None:
     params = (("campaign", campaign), ("email", visitor.email))
-    visitor.hits.append(SimHit(site, visitor.uid, t, "Email open", params, "/log"))
+    visitor.hits.append(_new_hit(SimHit, (site, visitor.uid, t, "Email open", params, "/log")))
 
 
 # ---------------------------------------------------------------------- ground truth
