@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench load simulate clean browser
+.PHONY: run test check lint bench load simulate clean browser wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,16 +26,19 @@ lint: $(STAMP)
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-test: $(STAMP) lint browser
+# wrk drives the collector benchmarks, and the bench dry run among the tests.
+wrk:
+	@test -x "$$(command -v wrk)" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+test: $(STAMP) lint browser wrk
 	$(BIN)/python -m pytest
 
 check: test
 
-# Figures, not tests: collector vs bare GIF (needs wrk), writer batches, parser.
-bench: $(STAMP)
-	$(BIN)/python loadtests/bench_collector.py --runs 3 --duration 10
-	$(BIN)/python loadtests/bench_writer.py --batch 10000 --batches 4
-	$(BIN)/python loadtests/bench_parse.py
+# Figures, not tests: every benchmark of issue 5 side by side (~15-25 min), written into
+# docs/performance.md. Extra options: make bench BENCH_ARGS="--big" (10M events, hours).
+bench: $(STAMP) wrk
+	$(BIN)/python loadtests/bench.py $(BENCH_ARGS)
 
 # Bounded, loopback-only locust run against a running server (make run in another shell).
 load: $(STAMP)

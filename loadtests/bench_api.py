@@ -1,41 +1,127 @@
 """Read-API latency on an existing database (not a test: figures, no assertions).
 
-    .venv/bin/fakeboxer simulate --users 160000 --days 30 --db /tmp/big.duckdb --site big
-    .venv/bin/python loadtests/bench_api.py --db /tmp/big.duckdb --site big [--repeat 20]
+    .venv/bin/fakeboxer simulate --users 140000 --days 30 --db /tmp/big.duckdb --site big
+    .venv/bin/python loadtests/bench_api.py --db /tmp/big.duckdb --site big [--repeat 15]
 
-Starts `fakeboxer serve` on the file (loopback, a fixed API key), times each request
-`--repeat` times over real HTTP and prints median and p95 per query, plus the database
-size (leads, events) and the server's peak RSS.
+Starts `fakeboxer serve` on the file (loopback, pinned to CPU 1, a fixed API key), times
+each request `--repeat` times over real HTTP from this process (on CPU 0) and prints
+median and p95 per query, plus the database size (leads, events) and the server's peak
+RSS. `loadtests/bench.py` (`make bench`) uses measure_api for its API rows.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
-import socket
+import math
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from loadtests.bench_conditions import Conditions, conditions, peak_rss_mb
+from loadtests.benchlib import LOAD_CPU, BenchError, Processes, start_fakeboxer, this_process_on
+
 KEY = "bench-api-key-0001"
+# The query the issue's target names: the first page of the lead list with a filter and
+# a sort.
+FILTER_SORT = "c_view_leads first page, filter + sort"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass(frozen=True)
+class QueryTiming:
+    median_ms: float
+    p95_ms: float
+    status: int
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+@dataclass
+class ApiResult:
+    leads: int = 0
+    sessions: int = 0
+    events: int = 0
+    file_mb: float = 0.0
+    queries: dict[str, QueryTiming] = field(default_factory=dict)
+    peak_rss_mb: float = float("nan")
+    during: Conditions = field(default_factory=Conditions)
+
+
+def queries_for(site: str, lead: str) -> dict[str, tuple[str, dict[str, str]]]:
+    return {
+        "c_view_leads first page, default sort": (
+            "/api/views/c_view_leads",
+            {"site": site, "apiKey": KEY},
+        ),
+        FILTER_SORT: (
+            "/api/views/c_view_leads",
+            {
+                "site": site,
+                "apiKey": KEY,
+                "sortBy": "total_number_visits|desc",
+                "criteriaNumberFilter": "total_number_visits|greaterthan|2",
+            },
+        ),
+        "c_view_leads search + _score sort": (
+            "/api/views/c_view_leads",
+            {"site": site, "apiKey": KEY, "search": "acme", "sortBy": "_score|desc"},
+        ),
+        "lead_detail": (
+            "/api/views/lead_detail",
+            {"site": site, "apiKey": KEY, "leadId": lead},
+        ),
+        "a lead's sessions": (
+            "/api/leads/sessions",
+            {"site": site, "apiKey": KEY, "leadId": lead},
+        ),
+    }
+
+
+def time_query(client: httpx.Client, path: str, params: dict[str, str], repeat: int) -> QueryTiming:
+    times = []
+    status = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        r = client.get(path, params=params)
+        times.append((time.perf_counter() - started) * 1000)
+        status = r.status_code
+    times.sort()
+    p95 = times[max(0, math.ceil(0.95 * len(times)) - 1)]
+    return QueryTiming(statistics.median(times), p95, status)
+
+
+def measure_api(procs: Processes, db: Path, site: str, repeat: int) -> ApiResult:
+    """Serve `db` and time every query `repeat` times (after one untimed warm-up call)."""
+    proc, url = start_fakeboxer(procs, "fakeboxer-api", db, "--api-key", KEY, ready_timeout=600)
+    result = ApiResult(file_mb=db.stat().st_size / 1e6)
+    try:
+        with (
+            this_process_on(LOAD_CPU),
+            httpx.Client(base_url=url, timeout=300, headers={"x-api-key": KEY}) as client,
+        ):
+            stats = client.get("/_fakeboxer/stats").json()
+            result.leads, result.sessions, result.events = (
+                stats["users"],
+                stats["sessions"],
+                stats["events"],
+            )
+            first = client.get(
+                "/v1/leads", params={"site": site, "limit": 1, "sortBy": "lastEvent|desc"}
+            ).json()
+            if not first.get("data"):
+                raise BenchError(f"no leads in dataset {site!r} of {db.name}")
+            lead = first["data"][0]["use_id"]
+            with conditions(proc.pid) as during:
+                for name, (path, params) in queries_for(site, lead).items():
+                    client.get(path, params=params)  # warm-up: first use of the query's code
+                    result.queries[name] = time_query(client, path, params, repeat)
+            result.during = during
+        result.peak_rss_mb = peak_rss_mb(proc.pid)
+    finally:
+        procs.stop(proc)
+    return result
 
 
 def main() -> int:
@@ -44,94 +130,22 @@ def main() -> int:
     ap.add_argument("--site", required=True)
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "fakeboxer"),
-            "serve",
-            "--db",
-            args.db,
-            "--port",
-            str(port),
-            "--api-key",
-            KEY,
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/_fakeboxer/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                print("server did not start", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
-        client = httpx.Client(base_url=url, timeout=120, headers={"x-api-key": KEY})
-        stats = client.get("/_fakeboxer/stats").json()
-        first = client.get(
-            "/v1/leads", params={"site": args.site, "limit": 1, "sortBy": "lastEvent|desc"}
-        ).json()
-        lead = first["data"][0]["use_id"]
-        queries = {
-            "c_view_leads first page": (
-                "/api/views/c_view_leads",
-                {"site": args.site, "apiKey": KEY},
-            ),
-            "c_view_leads filter + sort": (
-                "/api/views/c_view_leads",
-                {
-                    "site": args.site,
-                    "apiKey": KEY,
-                    "sortBy": "total_number_visits|desc",
-                    "criteriaNumberFilter": "total_number_visits|greaterthan|2",
-                },
-            ),
-            "c_view_leads search + _score sort": (
-                "/api/views/c_view_leads",
-                {"site": args.site, "apiKey": KEY, "search": "acme", "sortBy": "_score|desc"},
-            ),
-            "lead_detail": (
-                "/api/views/lead_detail",
-                {"site": args.site, "apiKey": KEY, "leadId": lead},
-            ),
-            "a lead's sessions": (
-                "/api/leads/sessions",
-                {"site": args.site, "apiKey": KEY, "leadId": lead},
-            ),
-        }
-        print(
-            f"database: {stats['users']:,} leads, {stats['sessions']:,} sessions, "
-            f"{stats['events']:,} events ({Path(args.db).stat().st_size / 1e6:,.0f} MB)"
-        )
-        print("| query | median ms | p95 ms | status |")
-        print("| --- | --- | --- | --- |")
-        for name, (path, params) in queries.items():
-            times = []
-            status = 0
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                r = client.get(path, params=params)
-                times.append((time.perf_counter() - started) * 1000)
-                status = r.status_code
-            times.sort()
-            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {status} |")
-        print(f"server peak RSS: {peak_rss_mb(server.pid):,.0f} MB")
-    finally:
-        server.send_signal(signal.SIGTERM)
+    with tempfile.TemporaryDirectory(prefix="fakeboxer-api-") as tmp:
         try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            with Processes(Path(tmp)) as procs:
+                r = measure_api(procs, Path(args.db), args.site, args.repeat)
+        except BenchError as exc:
+            print(f"bench_api: {exc}", file=sys.stderr)
+            return 1
+    print(
+        f"database: {r.leads:,} leads, {r.sessions:,} sessions, {r.events:,} events "
+        f"({r.file_mb:,.0f} MB)"
+    )
+    print("| query | median ms | p95 ms | status |")
+    print("| --- | --- | --- | --- |")
+    for name, t in r.queries.items():
+        print(f"| {name} | {t.median_ms:.1f} | {t.p95_ms:.1f} | {t.status} |")
+    print(f"server peak RSS: {r.peak_rss_mb:,.0f} MB")
     return 0
 
 
