@@ -24,8 +24,6 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlencode
 
-import orjson
-
 from collector.model import EventRecord
 from collector.settings import SettingError, parse_duration_ms
 from collector.simulate_model import (
@@ -403,7 +401,7 @@ def write_db(
     """Ingest into a DB file; returns (rows, seconds, how). A dataset with no data yet is
     written in one bulk transaction (`collector.storage.bulk`, the writer's rules in SQL),
     one that has data (or with `via_writer`) through BatchWriter.process in batches."""
-    from collector.storage import bulk
+    from collector.storage import bulk, census
     from collector.storage.db import Store
     from collector.storage.writer import BatchWriter
 
@@ -411,8 +409,7 @@ def write_db(
     store = Store(path)
     try:
         cur = store.cursor()
-        row = cur.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-        first_seq = int(row[0] if row else 0) + 1
+        first_seq = census.next_seq(cur)
         site = traffic.config.site
         has_data = bulk.site_has_data(cur, site)
         if not via_writer and not has_data:
@@ -425,8 +422,7 @@ def write_db(
             )
             how = "in one bulk transaction (sessions and folds set-based)"
         else:
-            row = cur.execute("SELECT count(*) FROM users WHERE site = ?", [site]).fetchone()
-            fresh = not (row and row[0])
+            fresh = not census.has_leads(cur, site)
             records = build_records(traffic, first_seq, fresh)
             writer = BatchWriter(store, None, traffic.config.timeout_ms, batch)
             for i in range(0, len(records), batch):
@@ -456,34 +452,24 @@ class Stored:
 def stored_from_db(path: str, site: str, users: Sequence[str]) -> Stored:
     import duckdb
 
+    from collector.storage.census import census
+
     con = duckdb.connect(path, read_only=True)
     try:
-        by_site = dict(con.execute("SELECT site, count(*) FROM events GROUP BY site").fetchall())
-        ev = con.execute(
-            "SELECT user_id, count(*), count(DISTINCT session_id) FROM events "
-            "WHERE site = ? GROUP BY user_id",
-            [site],
-        ).fetchall()
-        sess = dict(
-            con.execute(
-                "SELECT user_id, count(*) FROM sessions WHERE site = ? GROUP BY user_id", [site]
-            ).fetchall()
-        )
-        props: dict[str, dict[str, str]] = {}
-        emails: dict[str, str] = {}
-        for uid, email, raw in con.execute(
-            "SELECT user_id, email, props FROM users WHERE site = ?", [site]
-        ).fetchall():
-            props[uid] = orjson.loads(raw)
-            if email:
-                emails[uid] = email
-        sessions: dict[str, int] = {}
-        for uid, _, distinct in ev:
-            # The sessions table and the events' session ids must agree.
-            sessions[uid] = distinct if sess.get(uid, 0) == distinct else -sess.get(uid, 0)
-        return Stored(by_site, {u: n for u, n, _ in ev}, sessions, props, emails)
+        found = census(con, site)
     finally:
         con.close()
+    sessions: dict[str, int] = {}
+    for uid, (_, distinct, rows) in found.by_user.items():
+        # The sessions table and the events' session ids must agree.
+        sessions[uid] = distinct if rows == distinct else -rows
+    return Stored(
+        found.events_by_site,
+        {u: n for u, (n, _, _) in found.by_user.items()},
+        sessions,
+        found.props_by_user,
+        found.emails,
+    )
 
 
 def stored_from_http(target: str, site: str, users: Sequence[str], progress: Progress) -> Stored:
