@@ -33,6 +33,7 @@ from collector.simulate_model import (
     Traffic,
     expected_props,
     generate,
+    generate_chunks,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ EXIT_FAILED = 1
 EXIT_BAD_SETTING = 2
 MAX_503_RETRIES = 5
 SHOW_DIFFERENCES = 10
+# Visitors per part when `--db` writes a large simulation in parts: ~730k events and
+# ~4 GB of simulate's memory per part (the model's hits are Python objects).
+PART_VISITORS = 100_000
 
 
 # ---------------------------------------------------------------------- command line
@@ -92,6 +96,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="--db through the writer's per-batch path even into a fresh dataset "
         "(default: one bulk transaction when the dataset has no data yet)",
+    )
+    parser.add_argument(
+        "--part-visitors",
+        type=int,
+        default=PART_VISITORS,
+        help="a fresh --db dataset with more visitors is generated and written in bulk "
+        f"transactions of this many visitors, to bound memory [default {PART_VISITORS}]",
     )
     parser.add_argument("--verify", action="store_true", help="check what was stored; exit 1")
     parser.add_argument(
@@ -341,7 +352,7 @@ def build_records(traffic: Traffic, first_seq: int, fresh: bool) -> list[EventRe
     return records
 
 
-def build_batch(traffic: Traffic, first_seq: int) -> EventBatch:
+def build_batch(traffic: Traffic, first_seq: int, first_index: int = 0) -> EventBatch:
     """The columns of `build_records(traffic, first_seq, fresh)` as the bulk path takes
     them (`EventBatch.from_records` of those records), built straight from the hits: the
     same values without an EventRecord per hit (a test checks they are equal)."""
@@ -374,7 +385,11 @@ def build_batch(traffic: Traffic, first_seq: int) -> EventBatch:
                 claims[k] = email
     # build_records' event id counter: 100_000_000..999_999_999, then round again.
     start = (traffic.config.seed * 7919) % 800_000_000
-    counters = [100_000_000 + (start + k) % 900_000_000 for k in range(1, n + 1)]
+    # A later part of a simulation written in parts goes on counting (`first_index`: the
+    # hits of the parts before it), so event ids stay distinct across parts.
+    counters = [
+        100_000_000 + (start + k) % 900_000_000 for k in range(first_index + 1, first_index + n + 1)
+    ]
     agents = traffic.user_agents
     return EventBatch(
         site=sites,
@@ -437,6 +452,62 @@ def write_db(
     finally:
         store.close()
     return len(traffic.hits), time.monotonic() - started, how
+
+
+@dataclass(slots=True)
+class PartsResult:
+    hits: int
+    opens: int
+    truth: Truth
+    write_s: float
+    generate_s: float
+
+
+def write_db_in_parts(
+    config: SimConfig, path: str, part_visitors: int, with_props: bool, progress: Progress
+) -> PartsResult | None:
+    """Generate and bulk-ingest the traffic `part_visitors` visitors at a time (whole
+    visitors per part, so each part only adds users with nothing stored), keeping only
+    the ground truth. None, with nothing written, when the dataset already has data."""
+    from collector.storage import bulk, census
+    from collector.storage.db import Store
+
+    store = Store(path)
+    try:
+        cur = store.cursor()
+        if bulk.site_has_data(cur, config.site):
+            return None
+        result = PartsResult(0, 0, Truth(Counter(), {}, {}, {}, {}), 0.0, 0.0)
+        parts = generate_chunks(config, part_visitors)
+        while True:
+            started = time.monotonic()
+            traffic = next(parts, None)
+            if traffic is None:
+                break
+            part = ground_truth(traffic, with_props)
+            result.generate_s += time.monotonic() - started
+            started = time.monotonic()
+            batch = build_batch(traffic, census.next_seq(cur), result.hits)
+            bulk.ingest(cur, batch, config.timeout_ms, new_users=result.hits > 0)
+            result.write_s += time.monotonic() - started
+            result.hits += len(traffic.hits)
+            result.opens += sum(1 for h in traffic.hits if h.path == "/log")
+            merge_truth(result.truth, part)
+            progress.advance(len(traffic.visitors))
+            del traffic, batch, part
+        cur.close()
+        return result
+    finally:
+        store.close()
+
+
+def merge_truth(into: Truth, part: Truth) -> None:
+    """Add the truth of a part with other users (parts never share a user)."""
+    into.events_by_site.update(part.events_by_site)
+    into.events_by_user.update(part.events_by_user)
+    into.sessions_by_user.update(part.sessions_by_user)
+    into.props_by_user.update(part.props_by_user)
+    into.emails.update(part.emails)
 
 
 # ---------------------------------------------------------------------- verification
@@ -549,8 +620,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.users < 0 or args.days < 1:
             raise SettingError("--users must be >= 0 and --days >= 1")
-        if args.rate < 0 or args.concurrency < 1 or args.batch < 1:
-            raise SettingError("--rate must be >= 0, --concurrency and --batch >= 1")
+        if args.rate < 0 or args.concurrency < 1 or args.batch < 1 or args.part_visitors < 1:
+            raise SettingError(
+                "--rate must be >= 0, --concurrency, --batch and --part-visitors >= 1"
+            )
         timeout_ms = parse_duration_ms(args.timeout)
         start_ms = parse_start(args.start)
     except (SettingError, ValueError) as exc:
@@ -558,6 +631,28 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_BAD_SETTING
     show = bool(args.progress) or err.isatty()
     config = SimConfig(args.users, args.days, args.seed, args.site, start_ms, timeout_ms)
+    if args.db and not args.via_writer and args.users > args.part_visitors:
+        from collector.storage.db import StoreOpenError
+
+        progress = Progress(max(args.users, 1), "simulate", show)
+        try:
+            parts = write_db_in_parts(
+                config, args.db, args.part_visitors, bool(args.verify), progress
+            )
+        except StoreOpenError as exc:
+            progress.finish()
+            print(f"fakeboxer simulate: {exc}", file=err)
+            return EXIT_FAILED
+        progress.finish()
+        if parts is not None:
+            how = (
+                f"written into {args.db} in bulk transactions of {args.part_visitors:,} visitors "
+                "(sessions and folds set-based)"
+            )
+            return _report(
+                args, parts.hits, parts.opens, parts.truth, how, parts.write_s, parts.generate_s
+            )
+        # The dataset has data: everything at once through the writer, below.
     gen_started = time.monotonic()
     traffic = generate(config)
     truth = ground_truth(traffic, with_props=bool(args.verify))
@@ -600,6 +695,22 @@ def _run(args: argparse.Namespace) -> int:
         how = f"written into {args.db} {how}"
     hits = len(traffic.hits)
     opens = sum(1 for h in traffic.hits if h.path == "/log")
+    verdict = _report(args, hits, opens, truth, how, seconds, gen_s)
+    return EXIT_FAILED if failed else verdict
+
+
+def _report(
+    args: argparse.Namespace,
+    hits: int,
+    opens: int,
+    truth: Truth,
+    how: str,
+    seconds: float,
+    gen_s: float,
+) -> int:
+    """The summary line, then --verify's check; the exit code of the check."""
+    err = sys.stderr
+    show = bool(args.progress) or err.isatty()
     print(
         f"Simulated {args.users:,} visitors over {args.days} days from {args.start} "
         f"(seed {args.seed}, site {args.site}): {hits:,} hits ({opens:,} e-mail opens) from "
@@ -626,7 +737,7 @@ def _run(args: argparse.Namespace) -> int:
         if stored.props_by_user is not None:
             checked += ", folded " + "/".join(FOLDED_CHECKS) + ", e-mails"
         print(f"verify: ok ({checked} match the generated traffic)")
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

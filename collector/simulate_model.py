@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
@@ -438,18 +438,33 @@ _new_hit = tuple.__new__  # SimHit(...) without the keyword-argument layer
 
 
 def generate(config: SimConfig) -> Traffic:
+    return next(generate_chunks(config, max(config.users, 1)))
+
+
+def generate_chunks(config: SimConfig, visitors_per_chunk: int) -> Iterator[Traffic]:
+    """The traffic of `generate(config)` in parts of at most `visitors_per_chunk`
+    visitors each, in generation order, so that a large simulation need not hold all of
+    it at once. Every visitor, with all its hits, is in exactly one part; merging the
+    parts' hits by time (earlier parts first on a tie) gives `generate(config).hits`."""
     if config.users < 0 or config.days < 1:
         raise ValueError("users must be >= 0 and days >= 1")
+    if visitors_per_chunk < 1:
+        raise ValueError("visitors_per_chunk must be >= 1")
     model = _Model(config)
-    visitors: list[Visitor] = []
-    for _ in range(config.users):
-        visitor = model.visitor()
-        if visitor.hits:
-            visitors.append(visitor)
-    # Sorted by (t_ms, generation order): the sort is stable.
-    hits = [h for v in visitors for h in v.hits]
-    hits.sort(key=_T_MS)
-    return Traffic(config, hits, visitors, {v.uid: v.user_agent for v in visitors})
+    left = config.users
+    while True:
+        visitors: list[Visitor] = []
+        for _ in range(min(left, visitors_per_chunk)):
+            visitor = model.visitor()
+            if visitor.hits:
+                visitors.append(visitor)
+        left -= min(left, visitors_per_chunk)
+        # Sorted by (t_ms, generation order): the sort is stable.
+        hits = [h for v in visitors for h in v.hits]
+        hits.sort(key=_T_MS)
+        yield Traffic(config, hits, visitors, {v.uid: v.user_agent for v in visitors})
+        if left <= 0:
+            return
 
 
 def _add(visitor: Visitor, site: str, t: int, title: str, params: Params) -> None:

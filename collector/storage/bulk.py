@@ -164,21 +164,59 @@ def site_has_data(cur: duckdb.DuckDBPyConnection, site: str) -> bool:
     return bool(rows and rows[0][0])
 
 
+def stored_overlap(cur: duckdb.DuckDBPyConnection, batch: EventBatch) -> str | None:
+    """What of the batch its sites already hold: a user, a claimed address or an event id
+    (a message), or None when nothing. The bulk path computes sessions and folds from the
+    batch alone, so it may only add users that have nothing stored yet."""
+    keys = {
+        "fb_chk_users": ("user_id", "users", "user_id", batch.user_id),
+        "fb_chk_claims": ("email", "user_emails", "email", batch.claimed_email),
+        "fb_chk_events": ("event_id", "events", "event_id", batch.event_id),
+    }
+    for name, (column, table, what, values) in keys.items():
+        pairs = {(site, v) for site, v in zip(batch.site, values, strict=True) if v}
+        incoming = pa.table(
+            {
+                "site": pa.array([p[0] for p in pairs], pa.string()),
+                column: pa.array([p[1] for p in pairs], pa.string()),
+            }
+        )
+        cur.register(name, incoming)
+        try:
+            found = _sql(
+                cur,
+                f"SELECT t.site, t.{column} FROM {table} t JOIN {name} k "
+                f"ON t.site = k.site AND t.{column} = k.{column} LIMIT 1",
+            )
+        finally:
+            cur.unregister(name)
+        if found:
+            return f"dataset {found[0][0]!r} already has the {what} {found[0][1]!r}"
+    return None
+
+
 def ingest(
     cur: duckdb.DuckDBPyConnection,
     batch: EventBatch,
     timeout_ms: int,
     progress: Callable[[float], None] | None = None,
+    new_users: bool = False,
 ) -> BulkStats:
     """Store the batch in one transaction. Raises SiteNotFresh (nothing stored) when one of
-    its sites already has data, ValueError when `seq` does not increase strictly.
+    its sites already has data (with `new_users`: when one of its users, claimed addresses
+    or event ids is already stored, so a dataset can be filled in parts of whole users),
+    ValueError when `seq` does not increase strictly.
     `progress` is called after each step with the fraction of the work done (roughly)."""
     n = len(batch)
     if n >= _MAX_EVENTS:
         raise ValueError(f"at most {_MAX_EVENTS - 1} events per bulk ingest")
     if any(a >= b for a, b in zip(batch.seq, batch.seq[1:], strict=False)):
         raise ValueError("seq must increase strictly in arrival order")
-    for site in sorted(set(batch.site)):
+    if new_users:
+        overlap = stored_overlap(cur, batch)
+        if overlap is not None:
+            raise SiteNotFresh(overlap)
+    for site in [] if new_users else sorted(set(batch.site)):
         if site_has_data(cur, site):
             raise SiteNotFresh(f"dataset {site!r} already has data")
     run = _Ingest(cur, batch, timeout_ms, progress)

@@ -12,13 +12,14 @@ import orjson
 
 def next_seq(cur: duckdb.DuckDBPyConnection) -> int:
     """The arrival number after the highest stored one (1 in an empty file)."""
-    row = cur.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-    return int(row[0] if row else 0) + 1
+    # fetchall, not fetchone: DuckDB refuses other work on a cursor with rows left unread.
+    (row,) = cur.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()
+    return int(row[0]) + 1
 
 
 def has_leads(cur: duckdb.DuckDBPyConnection, site: str) -> bool:
-    row = cur.execute("SELECT count(*) FROM users WHERE site = ?", [site]).fetchone()
-    return bool(row and row[0])
+    (row,) = cur.execute("SELECT count(*) FROM users WHERE site = ?", [site]).fetchall()
+    return bool(row[0])
 
 
 @dataclass(slots=True)
