@@ -88,7 +88,7 @@ def serve(settings: Settings) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        store = Store(settings.db)
+        store = Store(settings.db, settings.db_memory_mb)
     except StoreOpenError as exc:
         print(f"fakeboxer: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START

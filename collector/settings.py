@@ -166,6 +166,13 @@ class Settings:
     max_value: int = _opt(
         4 * 1024, "longest property value in bytes", _positive_int, metavar="BYTES"
     )
+    db_memory_mb: int = _opt(
+        512,
+        "most memory DuckDB may hold for its buffers, in MiB (larger reads spill to "
+        "temporary files instead of growing the process)",
+        _positive_int,
+        metavar="MIB",
+    )
     read_your_writes: bool = _opt(
         True,
         "API and control reads wait until every hit acknowledged before them is committed "

@@ -17,7 +17,8 @@ class StoreOpenError(RuntimeError):
 
 
 class Store:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, memory_mb: int | None = None) -> None:
+        """`memory_mb`: DuckDB's memory limit (None: DuckDB's default, 80 % of the RAM)."""
         self.path = path
         self._closed = False
         self._lock = threading.Lock()
@@ -43,6 +44,9 @@ class Store:
         # DuckDB draws a progress bar on stderr for long statements (an upgrade's
         # backfill); fakeboxer's output is its own.
         self._con.execute("SET enable_progress_bar = false")
+        if memory_mb is not None:
+            # An int from the settings, never request text.
+            self._con.execute(f"SET memory_limit = '{int(memory_mb)}MiB'")
         try:
             migrate(self._con)
         except (SchemaError, duckdb.Error) as exc:
