@@ -136,8 +136,8 @@ class BatchWriter:
         self.spool = spool
         self.timeout_ms = session_timeout_ms
         self.batch_max = batch_max
-        # Set while a failed run is retried: write every row as a possible replacement
-        # instead of trusting that the rows believed new are not stored yet.
+        # Set while a failed run is retried: ids minted for a hit are not trusted to be
+        # new, so every key is looked up (a key neither cached nor found is not stored).
         self._careful = False
         self.stats = WriterStats()
         self._queue: queue.SimpleQueue[QueueItem] = queue.SimpleQueue()
@@ -647,7 +647,10 @@ class BatchWriter:
         """Store the events and everything they change; returns the stored ids of the
         events named in `want` ((site, event_id) keys)."""
         signals = [folding.event_signals(e.props, e.lc, e.ref, e.ip, e.user_agent) for e in events]
-        session_of, renames, repair = self._assign_sessions(cur, events)
+        # Users whose id was minted for a hit of this batch: nothing is stored for them.
+        # A careful retry trusts no such claim, so every key is looked up.
+        minted = set() if self._careful else {(e.site, e.user_id) for e in events if e.user_minted}
+        session_of, renames, repair = self._assign_sessions(cur, events, minted)
         self._insert_events(cur, events, session_of)
         if renames:
             self.stats.repairs += 1
@@ -666,8 +669,6 @@ class BatchWriter:
                 "AND events.session_id = r.old_id AND NOT events.explicit_session",
                 incoming=incoming,
             )
-        # Users whose id was minted for a hit of this batch: nothing is stored for them.
-        minted = set() if self._careful else {(e.site, e.user_id) for e in events if e.user_minted}
         batch_sessions = self._fold_sessions(cur, events, signals, session_of, repair, minted)
         self._fold_users(cur, events, signals, minted, batch_sessions)
         claims = {(e.site, e.claimed_email): e.user_id for e in events if e.claimed_email}
@@ -693,7 +694,7 @@ class BatchWriter:
         return wanted
 
     def _assign_sessions(
-        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord]
+        self, cur: duckdb.DuckDBPyConnection, events: list[EventRecord], minted: set[Key]
     ) -> tuple[list[str], list[tuple[str, str, str, str]], set[SessionKey]]:
         """Session id of every event; implicit ones by the inactivity rule over the user's
         stored sessions. Returns the ids, the renames of stored sessions a late event
@@ -707,7 +708,6 @@ class BatchWriter:
         repair: set[SessionKey] = set()
         if not by_user:
             return session_of, renames, repair
-        minted = set() if self._careful else {(e.site, e.user_id) for e in events if e.user_minted}
         # Take every cached entry of the batch before any put(): a put may evict another
         # key of this same batch, which would then look empty.
         cached = {k: self._intervals.get_fresh(k) for k in by_user}
@@ -920,8 +920,6 @@ class BatchWriter:
             cols["ip"].append(fold.first_value("ip"))
             cols["props"].append(orjson.dumps(folding.flat_props(fold)).decode())
             cols["fold"].append(orjson.dumps(folding.to_jsonable(fold)).decode())
-        if self._careful:
-            new = set()
         is_new = [key in new for key in touched]
         incoming = _arrow(
             cols, ("start_ms", "end_ms", "implicit_start_ms", "implicit_end_ms", "duration_ms")
@@ -948,7 +946,7 @@ class BatchWriter:
         is_new: list[bool] = []
         for key, indexes in by_user.items():
             fold = held[key] or loaded.get(key)
-            is_new.append(fold is None and not self._careful)
+            is_new.append(fold is None)
             fold = fold or Fold()
             for i in indexes:
                 e = events[i]
@@ -1124,14 +1122,17 @@ def _replace(
     every row group touched (~1.5 s to commit 200 scattered users out of 200k, against
     ~16 ms). `insert`: the INSERT statement reading `incoming` (default: its `names`)."""
     incoming = rows.append_column("is_new", pa.array(is_new, pa.bool_()))
-    tables = {"incoming": incoming}
     if not all(is_new):
         _with(
             cur,
             f"DELETE FROM {table} WHERE ({key}) IN (SELECT ({key}) FROM incoming WHERE NOT is_new)",
-            **tables,
+            incoming=incoming,
         )
-    _with(cur, insert or f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming", **tables)
+    _with(
+        cur,
+        insert or f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming",
+        incoming=incoming,
+    )
 
 
 def _by_rowid(cur: duckdb.DuckDBPyConnection, select: str, rowids: list[Any]) -> list[Any]:
@@ -1161,13 +1162,8 @@ def _registered(cur: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[
 
 def _with(cur: duckdb.DuckDBPyConnection, sql: str, **tables: pa.Table) -> list[Any]:
     """Run one statement that reads the given Arrow tables by name; fetch its rows."""
-    for name, table in tables.items():
-        cur.register(name, table)
-    try:
+    with _registered(cur, **tables):
         return cur.execute(sql).fetchall()
-    finally:
-        for name in tables:
-            cur.unregister(name)
 
 
 def _session_keys(keys: list[SessionKey]) -> pa.Table:
