@@ -3,6 +3,8 @@ into its own fresh DuckDB file, and read every table of both back for comparison
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from collector.model import EventRecord
 from collector.storage import bulk
 from collector.storage.db import Store
 from collector.storage.writer import BatchWriter
+from tests.conftest import ROOT
 
 Tables = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 
@@ -87,3 +90,14 @@ def differences(a: Tables, b: Tables, limit: int = 8) -> list[str]:
                 if len(found) >= limit:
                     return found
     return found
+
+
+def run_simulate(*args: str) -> subprocess.CompletedProcess[str]:
+    """`fakeboxer simulate` with these arguments, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "collector.simulate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

@@ -5,8 +5,6 @@ stored leads, sessions and events are those of a build in one transaction."""
 from __future__ import annotations
 
 import heapq
-import subprocess
-import sys
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from collector.simulate import build_batch
 from collector.simulate_model import SimConfig, generate, generate_chunks
 from collector.storage import bulk
 from collector.storage.db import Store
-from tests.conftest import ROOT
+from tests._bulk_support import run_simulate
 
 
 @settings(max_examples=25, deadline=None)
@@ -37,16 +35,6 @@ def test_parts_merged_by_time_are_the_whole_generation(users: int, part: int, se
     merged = list(heapq.merge(*(p.hits for p in parts), key=attrgetter("t_ms")))
     assert merged == whole.hits
     assert [v.uid for p in parts for v in p.visitors] == [v.uid for v in whole.visitors]
-
-
-def _simulate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector.simulate", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def _content(path: Path) -> dict[str, Any]:
@@ -78,10 +66,10 @@ def _content(path: Path) -> dict[str, Any]:
 def test_a_build_in_parts_stores_what_one_transaction_stores(tmp_path: Path) -> None:
     common = ["--users", "260", "--days", "6", "--seed", "5"]
     parts_db, whole_db = tmp_path / "parts.duckdb", tmp_path / "whole.duckdb"
-    r = _simulate(*common, "--db", str(parts_db), "--part-visitors", "100", "--verify")
+    r = run_simulate(*common, "--db", str(parts_db), "--part-visitors", "100", "--verify")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "in bulk transactions of 100 visitors" in r.stdout and "verify: ok" in r.stdout
-    r = _simulate(*common, "--db", str(whole_db), "--verify")
+    r = run_simulate(*common, "--db", str(whole_db), "--verify")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "in one bulk transaction" in r.stdout
     parts, whole = _content(parts_db), _content(whole_db)
@@ -104,6 +92,6 @@ def test_a_part_with_a_stored_user_is_refused_and_nothing_written(tmp_path: Path
 
 
 def test_part_visitors_must_be_positive(tmp_path: Path) -> None:
-    r = _simulate("--users", "5", "--db", str(tmp_path / "x.duckdb"), "--part-visitors", "0")
+    r = run_simulate("--users", "5", "--db", str(tmp_path / "x.duckdb"), "--part-visitors", "0")
     assert r.returncode == 2
     assert "--part-visitors" in r.stderr

@@ -10,23 +10,9 @@ import orjson
 from collector.model import EventRecord
 from collector.storage.db import Store
 from collector.storage.writer import BatchWriter
+from tests._records import page_view as record
 
 T0 = 1_700_000_000_000
-
-
-def record(seq: int, user: str, ts: int, minted: bool = False, **props: str) -> EventRecord:
-    return EventRecord(
-        seq=seq,
-        site="s",
-        event_id=f"{ts}.{100000000 + seq}",
-        user_id=user,
-        session_id=None,
-        ts=ts,
-        received_ms=ts,
-        title="t",
-        props={"ti": "t", **props},
-        user_minted=minted,
-    )
 
 
 def test_eviction_mid_batch_keeps_stored_state(tmp_path: Path) -> None:

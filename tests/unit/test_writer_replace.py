@@ -12,26 +12,15 @@ import pytest
 from collector.model import EventRecord
 from collector.storage.db import Store
 from collector.storage.writer import BatchWriter
+from tests._records import page_view
 
 T0 = 1_700_000_000_000
 MIN = 60_000
 
 
 def record(seq: int, user: str, ts: int, minted: bool = False, **props: str) -> EventRecord:
-    return EventRecord(
-        seq=seq,
-        site="s",
-        event_id=f"{ts}.{100000000 + seq}",
-        user_id=user,
-        session_id=None,
-        ts=ts,
-        received_ms=ts,
-        title="t",
-        props={"ti": "t", **props},
-        lc=f"https://example.com/{seq}",
-        ref="https://www.google.com/" if seq % 2 else "",
-        user_minted=minted,
-    )
+    lc, ref = f"https://example.com/{seq}", "https://www.google.com/" if seq % 2 else ""
+    return page_view(seq, user, ts, minted, lc, ref, **props)
 
 
 def tables(cur: Any) -> dict[str, list[Any]]:
