@@ -169,11 +169,11 @@ def stored_overlap(cur: duckdb.DuckDBPyConnection, batch: EventBatch) -> str | N
     (a message), or None when nothing. The bulk path computes sessions and folds from the
     batch alone, so it may only add users that have nothing stored yet."""
     keys = {
-        "fb_chk_users": ("user_id", "users", "user_id", batch.user_id),
-        "fb_chk_claims": ("email", "user_emails", "email", batch.claimed_email),
-        "fb_chk_events": ("event_id", "events", "event_id", batch.event_id),
+        "fb_chk_users": ("user_id", "users", batch.user_id),
+        "fb_chk_claims": ("email", "user_emails", batch.claimed_email),
+        "fb_chk_events": ("event_id", "events", batch.event_id),
     }
-    for name, (column, table, what, values) in keys.items():
+    for name, (column, table, values) in keys.items():
         pairs = {(site, v) for site, v in zip(batch.site, values, strict=True) if v}
         incoming = pa.table(
             {
@@ -191,7 +191,7 @@ def stored_overlap(cur: duckdb.DuckDBPyConnection, batch: EventBatch) -> str | N
         finally:
             cur.unregister(name)
         if found:
-            return f"dataset {found[0][0]!r} already has the {what} {found[0][1]!r}"
+            return f"dataset {found[0][0]!r} already has the {column} {found[0][1]!r}"
     return None
 
 
@@ -216,9 +216,10 @@ def ingest(
         overlap = stored_overlap(cur, batch)
         if overlap is not None:
             raise SiteNotFresh(overlap)
-    for site in [] if new_users else sorted(set(batch.site)):
-        if site_has_data(cur, site):
-            raise SiteNotFresh(f"dataset {site!r} already has data")
+    else:
+        for site in sorted(set(batch.site)):
+            if site_has_data(cur, site):
+                raise SiteNotFresh(f"dataset {site!r} already has data")
     run = _Ingest(cur, batch, timeout_ms, progress)
     _sql(cur, "BEGIN")
     try:
