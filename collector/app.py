@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from api import queries
 from api.routes import install as install_api
-from collector import control, inspector
+from collector import control, gc_policy, inspector
 from collector.app_state import AppState
 from collector.clock import Clock
 from collector.routes import Collector, EmailIndex, Receive, Scope, Send
@@ -102,7 +102,10 @@ def create_app(
     store: Store,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    settle_gc: bool = False,
 ) -> FakeboxerApp:
+    """`settle_gc`: freeze what is alive once started (gc_policy); for the one server of a
+    process (`fakeboxer serve`), not for servers that tests start and stop by the dozen."""
     clock = clock or Clock()
     spool_dir = store.spool_dir
     spool = Spool(spool_dir) if spool_dir is not None else None
@@ -127,6 +130,8 @@ def create_app(
         if spool is not None:
             spool.open()
         writer.start(asyncio.get_running_loop())
+        if settle_gc:
+            gc_policy.settle()
         state.started = time.monotonic()
         try:
             yield {}

@@ -93,7 +93,7 @@ def serve(settings: Settings) -> int:
         print(f"fakeboxer: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
     try:
-        app = create_app(settings, store)
+        app = create_app(settings, store, settle_gc=True)
     except Exception as exc:
         store.close()
         if settings.debug:

@@ -20,6 +20,19 @@ class Interval:
     session_id: str
 
 
+# Intervals as plain tuples (start, end, session id), for long-lived caches: CPython's
+# cyclic GC stops tracking tuples of atoms, not dataclass instances (see folding.pack).
+PackedIntervals = tuple[tuple[int, int, str], ...]
+
+
+def pack_intervals(intervals: list[Interval]) -> PackedIntervals:
+    return tuple((iv.start_ms, iv.end_ms, iv.session_id) for iv in intervals)
+
+
+def unpack_intervals(packed: PackedIntervals) -> list[Interval]:
+    return [Interval(start, end, sid) for start, end, sid in packed]
+
+
 @dataclass(slots=True)
 class Group:
     """One session after placing new events: which stored sessions and events it holds."""

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ import pyarrow as pa
 from collector import folding, identity
 from collector.folding import Fold
 from collector.model import BadRecord, EventRecord
-from collector.sessions import Interval, place
+from collector.sessions import Interval, pack_intervals, place, unpack_intervals
 from collector.spool import Spool, SpoolPosition
 from collector.storage.db import Store
 
@@ -73,18 +73,30 @@ MAX_LEAD_TAGS = 100  # LeadBoxer's hard limit (reference 1.4)
 
 
 class LRU(OrderedDict[Any, Any]):
-    def __init__(self, capacity: int) -> None:
+    """A bounded cache. `pack`/`unpack` convert values to and from what is held: the
+    writer's caches hold plain tuples the cyclic GC does not track (see folding.pack), so
+    a full collection stays short however many entries there are."""
+
+    def __init__(
+        self,
+        capacity: int,
+        pack: Callable[[Any], Any] = lambda v: v,
+        unpack: Callable[[Any], Any] = lambda v: v,
+    ) -> None:
         super().__init__()
         self.capacity = capacity
+        self._pack = pack
+        self._unpack = unpack
 
     def get_fresh(self, key: Any) -> Any:
         value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
+        if value is None:
+            return None
+        self.move_to_end(key)
+        return self._unpack(value)
 
     def put(self, key: Any, value: Any) -> None:
-        self[key] = value
+        self[key] = self._pack(value)
         self.move_to_end(key)
         while len(self) > self.capacity:
             self.popitem(last=False)
@@ -150,9 +162,10 @@ class BatchWriter:
         self._closed = False
         self._batches_since_drop = 0
         self.fatal: BaseException | None = None
-        self._intervals: LRU = LRU(cache_size)  # (site, user) -> sorted implicit intervals
-        self._session_folds: LRU = LRU(cache_size)  # (site, user, session) -> Fold
-        self._user_folds: LRU = LRU(cache_size)  # (site, user) -> Fold
+        # (site, user) -> sorted implicit intervals
+        self._intervals = LRU(cache_size, pack_intervals, unpack_intervals)
+        self._session_folds = LRU(cache_size, folding.pack, folding.unpack)  # (site, user, sid)
+        self._user_folds = LRU(cache_size, folding.pack, folding.unpack)  # (site, user) -> Fold
 
     # ------------------------------------------------------------------ event-loop side
     def start(self, loop: asyncio.AbstractEventLoop) -> None:

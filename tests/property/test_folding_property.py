@@ -11,7 +11,16 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.folding import Fold, add_event, flat_props, from_jsonable, merge, to_jsonable
+from collector.folding import (
+    Fold,
+    add_event,
+    flat_props,
+    from_jsonable,
+    merge,
+    pack,
+    to_jsonable,
+    unpack,
+)
 
 T = 1_700_000_000_000
 SEQ = 1_700_000_000_000_000
@@ -148,3 +157,14 @@ def test_json_round_trip(events: list[Ev], ts_shift: int, seq_base: int) -> None
     fold = fold_of(moved)
     assert from_jsonable(to_jsonable(fold)) == fold
     assert from_jsonable(orjson.loads(orjson.dumps(to_jsonable(fold)))) == fold
+
+
+@given(events=event_lists())
+def test_pack_round_trip_is_exact_and_a_copy(events: list[Ev]) -> None:
+    fold = fold_of(events)
+    packed = pack(fold)
+    assert unpack(packed) == fold
+    # The cache keeps the packed value while the fold goes on changing: it must not follow.
+    before = unpack(packed)
+    add_event(fold, T, SEQ * 3, {"late": "x"}, {"url": "u"}, increment=True, implicit=True)
+    assert unpack(packed) == before

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.sessions import Interval, place, sessionize
+from collector.sessions import Interval, pack_intervals, place, sessionize, unpack_intervals
 
 Span = tuple[int, int]
 
@@ -125,3 +125,14 @@ def test_one_at_a_time_equals_all_at_once(
     for t in order:
         writer.add([t])
     assert writer.spans() == spans_of(times, timeout)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**12), st.integers(0, 10**6), st.text(max_size=20)),
+        max_size=20,
+    )
+)
+def test_intervals_pack_round_trip(raw: list[tuple[int, int, str]]) -> None:
+    intervals = [Interval(start, start + length, sid) for start, length, sid in raw]
+    assert unpack_intervals(pack_intervals(intervals)) == intervals
