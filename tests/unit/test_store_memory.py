@@ -40,3 +40,11 @@ def test_the_setting_defaults_to_512_and_refuses_nonsense() -> None:
     for bad in ("0", "-5", "lots", "1.5"):
         with pytest.raises(SettingError, match="--db-memory-mb"):
             load_settings({"db_memory_mb": bad}, {})
+
+
+def test_checkpoints_do_not_vacuum(tmp_path: Path) -> None:
+    """Vacuuming made every 16th checkpoint rewrite 16x the new data (collector/storage/db)."""
+    store = Store(str(tmp_path / "t.duckdb"))
+    (row,) = store.cursor().execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
+    store.close()
+    assert row[0] == 0
