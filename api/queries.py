@@ -90,7 +90,14 @@ def table_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def stored_counters(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return dict(cur.execute("SELECT name, value FROM counters ORDER BY name").fetchall())
+    """The totals: `counters` plus the increments the writer has not folded in yet."""
+    return dict(
+        cur.execute(
+            "SELECT name, sum(value)::BIGINT FROM "
+            "(SELECT name, value FROM counters UNION ALL SELECT name, value FROM counter_deltas) "
+            "GROUP BY name ORDER BY name"
+        ).fetchall()
+    )
 
 
 def email_owners(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:

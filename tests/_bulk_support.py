@@ -64,6 +64,14 @@ def tables(path: Path) -> Tables:
             columns = [r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
             rows = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
             out[name] = (columns, rows)
+        # Counters compare as totals: the writer appends per-batch increments to
+        # counter_deltas and folds them into counters now and then, bulk writes totals.
+        totals = con.execute(
+            "SELECT name, sum(value)::BIGINT FROM (SELECT * FROM counters "
+            "UNION ALL SELECT * FROM counter_deltas) GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        out["counters"] = (out["counters"][0], totals)
+        del out["counter_deltas"]
         return out
     finally:
         con.close()

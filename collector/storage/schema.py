@@ -8,7 +8,7 @@ import duckdb
 # 2: sessions are keyed by (site, user_id, session_id).
 # 3: users keep their previous (second newest) session, so a page of leads needs no
 #    window over the whole sessions table.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -110,6 +110,13 @@ DDL = [
         name VARCHAR PRIMARY KEY,
         value BIGINT NOT NULL
     )""",
+    # The writer's per-batch increments (since v4), summed with `counters` on read and
+    # folded into it now and then. Appending a few rows costs ~0.4 ms per commit where
+    # the upsert on `counters` cost ~3.5 ms, about a tenth of a small batch's commit.
+    """CREATE TABLE IF NOT EXISTS counter_deltas (
+        name VARCHAR NOT NULL,
+        value BIGINT NOT NULL
+    )""",
     # Read API management (datasets, lead tags). Purely added tables: `migrate` runs every
     # CREATE TABLE IF NOT EXISTS on each open, so files written before them gain them on
     # their next start without a version change.
@@ -171,5 +178,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS previous_session_id VARCHAR")
         con.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS previous_session_ms BIGINT")
         con.execute(PREVIOUS_SESSION_BACKFILL)
+    # v4 only adds counter_deltas, which the DDL above creates.
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     con.execute("COMMIT")

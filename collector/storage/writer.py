@@ -274,6 +274,7 @@ class BatchWriter:
                 if self._loop is not None and not self._loop.is_closed():
                     self._loop.call_soon_threadsafe(self._on_fatal)
                 return
+        self.compact_counters(cur)
         cur.close()
 
     def process(self, cur: duckdb.DuckDBPyConnection, batch: list[QueueItem]) -> bool:
@@ -302,9 +303,10 @@ class BatchWriter:
             done += len(run)
         self._committed += done
         self._batches_since_drop += 1
-        if self.spool is not None and self._batches_since_drop >= 256:
+        if self._batches_since_drop >= 256:
             self._batches_since_drop = 0
-            if len(self.spool.files()) > 1:
+            self.compact_counters(cur)
+            if self.spool is not None and len(self.spool.files()) > 1:
                 self.drop_ingested(cur)  # rotated spool files that are fully committed
         if self._loop is not None and not self._loop.is_closed():
             try:
@@ -324,6 +326,7 @@ class BatchWriter:
                     cur.execute(f"DELETE FROM {table} WHERE site = ?", [control.site])
             if control.site is None:
                 cur.execute("DELETE FROM counters")
+                cur.execute("DELETE FROM counter_deltas")
                 cur.execute("DELETE FROM datasets")
             cur.execute("COMMIT")
             self._clear_caches()
@@ -1035,15 +1038,27 @@ class BatchWriter:
         counters = Counter({k: v for k, v in counters.items() if v})
         if not counters:
             return
-        incoming = _table(
-            {"name": list(counters), "value": pa.array(list(counters.values()), pa.int64())}
+        row = "(?, ?)"
+        cur.execute(
+            f"INSERT INTO counter_deltas VALUES {', '.join([row] * len(counters))}",
+            [v for pair in counters.items() for v in pair],
         )
-        _with(
-            cur,
-            "INSERT INTO counters SELECT name, value FROM incoming "
-            "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
-            incoming=incoming,
-        )
+
+    def compact_counters(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Fold the appended increments into `counters`, in one transaction, so the totals
+        a reader sees do not change. Should it fail, the increments simply stay where they
+        are (still counted) and the writer goes on."""
+        cur.execute("BEGIN")
+        try:
+            cur.execute(
+                "INSERT INTO counters SELECT name, sum(value) FROM counter_deltas GROUP BY name "
+                "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value"
+            )
+            cur.execute("DELETE FROM counter_deltas")
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            cur.execute("ROLLBACK")
+            log.warning("could not fold the counter increments (kept as they are): %s", exc)
 
     # ------------------------------------------------------------------ start-up replay
     def replay(self) -> int:
