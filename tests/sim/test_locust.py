@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT, Server
 
@@ -41,6 +44,52 @@ def test_locust_hits_match_stored_events(server: Server) -> None:
     # The check above runs inside locust when it quits, from its final in-memory stats:
     # that is the authoritative count. (The CSV written by --csv was once seen one request
     # short of it, 180 against 181 stored, so it is not compared here.)
+    assert f"successful hits = {events} events stored" in out, out
+
+
+@pytest.mark.parametrize(
+    ("extra", "env"),
+    [
+        pytest.param(["--processes", "2"], {}, id="master-and-2-workers"),
+        pytest.param(
+            [],
+            {"FAKEBOXER_LOCUST_TIMEWARP": "1", "FAKEBOXER_LOCUST_READER": "1"},
+            id="timewarp-and-reader",
+        ),
+    ],
+)
+def test_distributed_and_optional_modes_store_every_hit(
+    server: Server, extra: list[str], env: dict[str, str]
+) -> None:
+    """Issue 5's other ways of running the locustfile: distributed (the master adds up the
+    workers' counts before its check) and with the t_ms time warp plus the API reader."""
+    r = subprocess.run(
+        [
+            str(LOCUST),
+            "-f",
+            "loadtests/locustfile.py",
+            "--headless",
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "-t",
+            "4s",
+            "--host",
+            server.url,
+            "--only-summary",
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    events = server.stats()["events"]
+    assert isinstance(events, int) and events > 0
     assert f"successful hits = {events} events stored" in out, out
 
 
