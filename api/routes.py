@@ -186,8 +186,17 @@ async def _open_scroll(
             raise
         frozen.set_result(FrozenIds(ids if ids is not None else pa.array([], pa.string())))
 
-    job = asyncio.ensure_future(run_in_threadpool(state.read, read_scroll))
-    job.add_done_callback(lambda j: j.cancelled() or j.exception())  # retrieved: no warning
+    def ended(job: asyncio.Future[None]) -> None:
+        # Also when read_scroll never ran (the server was stopping): nobody waits forever.
+        error = None if job.cancelled() else job.exception()  # retrieved: no warning
+        if not first.done():
+            first.set_exception(error or RuntimeError("the scroll's read did not run"))
+        if not frozen.done():
+            frozen.set_result(None)
+
+    job = asyncio.ensure_future(run_in_threadpool(state.read_in_background, read_scroll))
+    job.add_done_callback(ended)
+    state.track(job)
     rows, total, more = await first
     if not more:
         scrolls.drop(scroll_id)

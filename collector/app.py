@@ -136,7 +136,10 @@ def create_app(
         try:
             yield {}
         finally:
-            # uvicorn has drained the in-flight requests; flush what they queued.
+            # uvicorn has drained the in-flight requests; what a scroll still reads for
+            # its id list is interrupted (that scroll pages on by keyset after a restart
+            # anyway); then the writer flushes what the requests queued.
+            await state.stop_background_reads()
             await asyncio.to_thread(writer.close)
             if spool is not None:
                 cur = store.cursor()
