@@ -145,7 +145,7 @@ def main() -> int:
     print("| --- | --- | --- | --- |")
     for name, t in r.queries.items():
         print(f"| {name} | {t.median_ms:.1f} | {t.p95_ms:.1f} | {t.status} |")
-    print(f"server peak RSS: {r.peak_rss_mb:,.0f} MB")
+    print(f"server peak RSS: {r.peak_rss_mb:,.0f} MiB")
     return 0
 
 

@@ -339,7 +339,7 @@ def main() -> int:
         return 2
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n| server | req/s (median of {runs}) | p50 ms | p99 ms | peak RSS MB |")
+    print(f"\n| server | req/s (median of {runs}) | p50 ms | p99 ms | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- |")
     for name in result.runs:
         print(

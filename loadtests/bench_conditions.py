@@ -187,7 +187,7 @@ def load_average() -> float:
 
 
 def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MB; NaN once it is gone."""
+    """The process's peak resident memory so far (VmHWM), in MiB; NaN once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
