@@ -79,8 +79,12 @@ class ScrollRegistry:
         with self._lock:
             self._expire()
             self._scrolls[scroll_id] = Scroll(fingerprint, pending, self._clock())
-            while len(self._scrolls) > self._capacity or self._held() > self._max_ids:
-                self._scrolls.popitem(last=False)
+            self._trim()
+        # The ids arrive after open() returned, often after later scrolls were opened:
+        # bound the registry again then, or a burst of big scrolls (each read while the
+        # others are still pending) holds several times max_ids (seen: 9.8M ids, ~300 MB,
+        # after 8 quick calls on 1.4M leads).
+        pending.add_done_callback(lambda _: self._trim_locked())
         return scroll_id, pending
 
     async def ids(self, scroll_id: str, fingerprint: str) -> FrozenIds | None:
@@ -111,6 +115,15 @@ class ScrollRegistry:
         with self._lock:
             self._expire()
             return len(self._scrolls)
+
+    def _trim_locked(self) -> None:
+        with self._lock:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the least recently used scrolls while over either bound."""
+        while len(self._scrolls) > self._capacity or self._held() > self._max_ids:
+            self._scrolls.popitem(last=False)
 
     def _held(self) -> int:
         """Ids held by the scrolls whose lists are complete."""

@@ -88,3 +88,15 @@ def test_ids_held_are_bounded() -> None:
     assert fetch(registry, first, "q") is None
     assert fetch(registry, second, "q") is not None
     assert len(registry) == 2 and third
+
+
+def test_ids_held_stay_bounded_when_they_arrive_after_later_scrolls_opened() -> None:
+    """A burst of calls opens scrolls faster than their id lists are read: the bound must
+    hold when the lists arrive, not only when the next scroll opens."""
+    registry = ScrollRegistry(max_ids=100)
+    opened = [registry.open("q") for _ in range(4)]  # all pending: nothing counted yet
+    for _, pending in opened:
+        pending.set_result(ids(40))
+    held = [fetch(registry, scroll_id, "q") for scroll_id, _ in opened]
+    assert [h is not None for h in held] == [False, False, True, True]
+    assert sum(len(h) for h in held if h is not None) <= 100
