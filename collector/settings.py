@@ -167,7 +167,7 @@ class Settings:
         4 * 1024, "longest property value in bytes", _positive_int, metavar="BYTES"
     )
     db_memory_mb: int = _opt(
-        512,
+        256,
         "most memory DuckDB may hold for its buffers, in MiB (larger reads spill to "
         "temporary files instead of growing the process)",
         _positive_int,

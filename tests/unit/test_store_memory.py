@@ -33,8 +33,8 @@ def test_without_a_limit_duckdb_keeps_its_default(tmp_path: Path) -> None:
     assert limits[0] != limits[1]
 
 
-def test_the_setting_defaults_to_512_and_refuses_nonsense() -> None:
-    assert load_settings({}, {}).db_memory_mb == 512
+def test_the_setting_defaults_to_256_and_refuses_nonsense() -> None:
+    assert load_settings({}, {}).db_memory_mb == 256
     assert load_settings({"db_memory_mb": "2048"}, {}).db_memory_mb == 2048
     assert load_settings({}, {"FAKEBOXER_DB_MEMORY_MB": "300"}).db_memory_mb == 300
     for bad in ("0", "-5", "lots", "1.5"):
