@@ -25,7 +25,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from collector import folding, identity
+from collector import folding, identity, os_thread
 from collector.folding import Fold
 from collector.model import BadRecord, EventRecord
 from collector.sessions import Interval, pack_intervals, place, unpack_intervals
@@ -256,6 +256,7 @@ class BatchWriter:
 
     # ------------------------------------------------------------------ writer thread
     def _run(self) -> None:
+        os_thread.name_current_thread("fb-writer")  # for top -H and loadtests/bench_cpu.py
         cur = self.store.cursor()
         stop = False
         while not stop:
