@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,9 +93,15 @@ def time_query(client: httpx.Client, path: str, params: dict[str, str], repeat: 
     return QueryTiming(statistics.median(times), p95, status)
 
 
-def measure_api(procs: Processes, db: Path, site: str, repeat: int) -> ApiResult:
-    """Serve `db` and time every query `repeat` times (after one untimed warm-up call)."""
-    proc, url = start_fakeboxer(procs, "fakeboxer-api", db, "--api-key", KEY, ready_timeout=600)
+def measure_api(
+    procs: Processes, db: Path, site: str, repeat: int, serve_flags: Sequence[str] = ()
+) -> ApiResult:
+    """Serve `db` and time every query `repeat` times (after one untimed warm-up call).
+    `serve_flags`: more `fakeboxer serve` flags (the server ignores FAKEBOXER_* variables
+    of this process, so a setting to compare must come this way)."""
+    proc, url = start_fakeboxer(
+        procs, "fakeboxer-api", db, "--api-key", KEY, *serve_flags, ready_timeout=600
+    )
     result = ApiResult(file_mb=db.stat().st_size / 1e6)
     try:
         with (
@@ -129,11 +136,17 @@ def main() -> int:
     ap.add_argument("--db", required=True)
     ap.add_argument("--site", required=True)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument(
+        "--db-memory-mb", type=int, help="serve with this --db-memory-mb (default: serve's)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="fakeboxer-api-") as tmp:
         try:
             with Processes(Path(tmp)) as procs:
-                r = measure_api(procs, Path(args.db), args.site, args.repeat)
+                flags = (
+                    [] if args.db_memory_mb is None else ["--db-memory-mb", str(args.db_memory_mb)]
+                )
+                r = measure_api(procs, Path(args.db), args.site, args.repeat, flags)
         except BenchError as exc:
             print(f"bench_api: {exc}", file=sys.stderr)
             return 1
