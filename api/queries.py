@@ -442,21 +442,27 @@ def in_snapshot(
         cur.execute("COMMIT")
 
 
-def lead_scroll(
-    cur: duckdb.DuckDBPyConnection,
-    q: LeadSelect,
-    first_page: Callable[[tuple[list[dict[str, Any]], int, bool]], None],
-) -> pa.ChunkedArray | None:
-    """A scroll's first page, handed to `first_page` as soon as it is read, then every
-    matching id in order (None when the first page holds them all). Both are read in one
-    transaction, so they see the same snapshot however many commits land in between."""
+def first_page_in_snapshot(
+    cur: duckdb.DuckDBPyConnection, q: LeadSelect
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """A scroll's first page, read in a transaction that stays open when more rows
+    follow: the caller then reads every id on the same snapshot (`lead_ids`, however
+    many commits land meanwhile) and ends it with `end_snapshot`."""
     cur.execute("BEGIN TRANSACTION")
     try:
         page = lead_page(cur, q)
-        first_page(page)
-        return lead_ids(cur, q) if page[2] else None
-    finally:
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    if not page[2]:
         cur.execute("COMMIT")
+    return page
+
+
+def end_snapshot(cur: duckdb.DuckDBPyConnection) -> None:
+    """End the transaction of `first_page_in_snapshot` (it only read: nothing to keep;
+    after an interrupted read DuckDB accepts only a rollback)."""
+    cur.execute("ROLLBACK")
 
 
 def lead_by_id(

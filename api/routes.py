@@ -4,7 +4,6 @@ then runs its query on a cursor of its own in the threadpool."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable
@@ -12,7 +11,6 @@ from typing import Any
 
 import duckdb
 import orjson
-import pyarrow as pa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -160,47 +158,40 @@ async def _lead_list(
 async def _open_scroll(
     state: AppState, scrolls: ScrollRegistry, select: queries.LeadSelect, fingerprint: str
 ) -> tuple[list[dict[str, Any]], int, tuple[str, int] | None]:
-    """The first page of a new scroll. Its full id list is read afterwards on the same
-    snapshot, in the same worker thread, while this page is already on its way."""
-    loop = asyncio.get_running_loop()
-    first: asyncio.Future[tuple[list[dict[str, Any]], int, bool]] = loop.create_future()
+    """The first page of a new scroll. When more rows follow, the page's snapshot stays
+    open and the background reader reads the full id list on it (one list at a time, at
+    low CPU priority) while this page is already on its way."""
+
+    def first_page() -> tuple[tuple[list[dict[str, Any]], int, bool], duckdb.DuckDBPyConnection]:
+        cur = state.background_cursor()
+        try:
+            page = queries.first_page_in_snapshot(cur, select)
+        except BaseException:
+            state.release_background_cursor(cur)
+            raise
+        if not page[2]:
+            state.release_background_cursor(cur)
+        return page, cur
+
+    (rows, total, more), cur = await run_in_threadpool(first_page)
+    if not more:
+        return rows, total, None
     scroll_id, frozen = scrolls.open(fingerprint)
 
-    def deliver(page: tuple[list[dict[str, Any]], int, bool]) -> None:
-        if not first.done():  # the request may have been cancelled meanwhile
-            first.set_result(page)
-
-    def hand_over(page: tuple[list[dict[str, Any]], int, bool]) -> None:
-        loop.call_soon_threadsafe(deliver, page)
-
-    def fail(error: BaseException) -> None:
-        if not first.done():
-            first.set_exception(error)
-
-    def read_scroll(cur: duckdb.DuckDBPyConnection) -> None:
+    def read_ids(stopping: bool) -> None:
+        ids = None
         try:
-            ids = queries.lead_scroll(cur, select, hand_over)
-        except BaseException as exc:
-            frozen.set_result(None)
-            loop.call_soon_threadsafe(fail, exc)
-            raise
-        frozen.set_result(FrozenIds(ids if ids is not None else pa.array([], pa.string())))
+            if not stopping:
+                ids = queries.lead_ids(cur, select)
+        finally:
+            try:
+                queries.end_snapshot(cur)
+            finally:
+                state.release_background_cursor(cur)
+                # None when the read failed or was skipped: paging goes on by keyset.
+                frozen.set_result(None if ids is None else FrozenIds(ids))
 
-    def ended(job: asyncio.Future[None]) -> None:
-        # Also when read_scroll never ran (the server was stopping): nobody waits forever.
-        error = None if job.cancelled() else job.exception()  # retrieved: no warning
-        if not first.done():
-            first.set_exception(error or RuntimeError("the scroll's read did not run"))
-        if not frozen.done():
-            frozen.set_result(None)
-
-    job = asyncio.ensure_future(run_in_threadpool(state.read_in_background, read_scroll))
-    job.add_done_callback(ended)
-    state.track(job)
-    rows, total, more = await first
-    if not more:
-        scrolls.drop(scroll_id)
-        return rows, total, None
+    state.run_in_background(read_ids)
     return rows, total, (scroll_id, len(rows))
 
 
