@@ -16,8 +16,8 @@ byte for byte (`tests/property/test_bulk_equivalence.py` compares every table):
   in the event), serialised the way `orjson` writes a `Fold`. Every string reaches the
   JSON through `orjson.dumps` of the distinct string, so the escaping is orjson's own;
 - users' visit counters and first/last attribution: the writer's aggregate over the
-  user's sessions; `user_emails`: per claimed address, the user of its last claim in the
-  batch; `counters`: the writer's increments.
+  user's sessions; their latest event's id, by (ts, seq); `user_emails`: per claimed
+  address, the user of its last claim in the batch; `counters`: the writer's increments.
 
 How: strings become integer ids (one Arrow dictionary), properties a long (event, key)
 table. DuckDB runs the sessionization window, the per-distinct lookups and the fold
@@ -878,15 +878,20 @@ class _Ingest:
 
     def insert_users(self) -> None:
         users = len(self.user_name)
-        base = pa.table({"u": self.u, "ts": self.ts, "increment": self.increment})
+        base = pa.table({"u": self.u, "ts": self.ts, "increment": self.increment, "r": self.r})
         self.register("fb_in_ubase", base)
         agg = _arrow(
             self.cur,
             """
             SELECT min(ts) AS first_ms, max(ts) AS last_ms, count(*) AS events,
-                count(*) FILTER (WHERE increment) AS pages
+                count(*) FILTER (WHERE increment) AS pages, max(r) AS last_r
             FROM fb_in_ubase GROUP BY u ORDER BY u
             """,
+        )
+        # The latest event by (ts, seq): the one of the highest rank.
+        last_event = pc.take(
+            pa.array(self.batch.event_id, pa.string()),
+            pc.take(self.i_by_r, _col(agg, "last_r")),
         )
         first_ms, last_ms = _col(agg, "first_ms"), _col(agg, "last_ms")
         events, pages = _col(agg, "events"), _col(agg, "pages")
@@ -906,6 +911,7 @@ class _Ingest:
             "fold": _json(
                 self.fold_json(first_ms, last_ms, no_time, no_time, events, pages, texts)
             ),
+            "last_event_id": last_event,
         }
         self.register("fb_in_users", pa.table(columns))
         names = ", ".join(columns)  # the users columns (constants of this module)

@@ -961,9 +961,11 @@ class BatchWriter:
         loaded = self._load_user_folds(cur, missing)
         cols: dict[str, list[Any]] = defaultdict(list)
         is_new: list[bool] = []
+        undecided: list[tuple[Key, int]] = []  # (user, ts of the latest event) to look up
         for key, indexes in by_user.items():
             fold = held[key] or loaded.get(key)
             is_new.append(fold is None)
+            stored_end = fold.end_ms if fold is not None else None
             fold = fold or Fold()
             for i in indexes:
                 e = events[i]
@@ -971,6 +973,15 @@ class BatchWriter:
                     fold, e.ts, e.seq, e.props, signals[i], increment=e.increment, implicit=False
                 )
             self._user_folds.put(key, fold)
+            # The latest event by (ts, seq): the batch's newest when it is later than
+            # everything stored; otherwise (a late hit, or a tie on the stored last ts)
+            # looked up among the events at the user's last ts, this batch's included.
+            newest = events[max(indexes, key=lambda i: (events[i].ts, events[i].seq))]
+            if stored_end is None or newest.ts > stored_end:
+                cols["last_event_id"].append(newest.event_id)
+            else:
+                cols["last_event_id"].append(None)
+                undecided.append((key, stored_end))  # = fold.end_ms here
             cols["site"].append(key[0])
             cols["user_id"].append(key[1])
             cols["email"].append(fold.value("email"))
@@ -980,6 +991,8 @@ class BatchWriter:
             cols["pages"].append(fold.pages)
             cols["props"].append(orjson.dumps(folding.flat_props(fold)).decode())
             cols["fold"].append(orjson.dumps(folding.to_jsonable(fold)).decode())
+        if undecided:
+            self._latest_event_ids(cur, cols, undecided)
         names = ", ".join(cols)
         # The folded row, plus the visit counters and first/last attribution aggregated
         # over the user's sessions (so a late event that joins two sessions is reflected
@@ -1016,6 +1029,33 @@ class BatchWriter:
                 is_new,
                 insert,
             )
+
+    @staticmethod
+    def _latest_event_ids(
+        cur: duckdb.DuckDBPyConnection, cols: dict[str, list[Any]], wanted: list[tuple[Key, int]]
+    ) -> None:
+        """Fill in last_event_id for users whose latest event may be a stored one, from
+        the events at their last ts (the batch's are inserted already). Filtering on
+        those ts values first keeps the scan to the row groups that hold them."""
+        found = {
+            (site, user_id): event_id
+            for site, user_id, event_id in _with(
+                cur,
+                "SELECT e.site, e.user_id, arg_max(e.event_id, (e.ts, e.seq)) FROM events e "
+                "JOIN incoming k ON e.site = k.site AND e.user_id = k.user_id AND e.ts = k.ts "
+                "WHERE e.ts IN (SELECT ts FROM incoming) GROUP BY e.site, e.user_id",
+                incoming=_table(
+                    {
+                        "site": [k[0] for k, _ in wanted],
+                        "user_id": [k[1] for k, _ in wanted],
+                        "ts": pa.array([ts for _, ts in wanted], pa.int64()),
+                    }
+                ),
+            )
+        }
+        for row, (site, user_id) in enumerate(zip(cols["site"], cols["user_id"], strict=True)):
+            if cols["last_event_id"][row] is None:
+                cols["last_event_id"][row] = found.get((site, user_id))
 
     def _store_bad_hits(self, cur: duckdb.DuckDBPyConnection, bads: list[BadRecord]) -> None:
         incoming = _table(

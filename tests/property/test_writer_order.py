@@ -86,7 +86,7 @@ def ingest(records: list[EventRecord], cuts: list[int], cache_size: int = 50_000
                     "SELECT site, user_id, email, first_ms, last_ms, events, pages, visits, "
                     "total_duration_ms, last_visit_duration_ms, first_session_id, "
                     "last_session_id, first_channel, last_channel, first_landing_page, "
-                    "last_landing_page, first_referrer, props FROM users"
+                    "last_landing_page, first_referrer, last_event_id, props FROM users"
                 ).fetchall()
             ),
         }
@@ -107,6 +107,12 @@ def test_any_arrival_order_and_batching_stores_the_same(
     cache_size = data.draw(st.sampled_from([1, 2, 50_000]))
     expected = ingest(in_order, [])
     assert ingest(shuffled, cuts, cache_size) == expected
+    # Each user's last_event_id is its latest event by (ts, seq), whatever the order.
+    latest = {
+        u: max((r for r in records if r.user_id == u), key=lambda r: (r.ts, r.seq)).event_id
+        for u in {r.user_id for r in records}
+    }
+    assert {row[1]: row[-2] for row in expected["users"]} == latest
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

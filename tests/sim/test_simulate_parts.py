@@ -44,7 +44,7 @@ def _content(path: Path) -> dict[str, Any]:
     try:
         return {
             "users": con.execute(
-                "SELECT * EXCLUDE (fold) FROM users ORDER BY site, user_id"
+                "SELECT * EXCLUDE (fold, last_event_id) FROM users ORDER BY site, user_id"
             ).fetchall(),
             "sessions": con.execute(
                 "SELECT * EXCLUDE (fold) FROM sessions ORDER BY site, user_id, session_id"
@@ -57,6 +57,12 @@ def _content(path: Path) -> dict[str, Any]:
             "counters": con.execute("SELECT * FROM counters ORDER BY name").fetchall(),
             "distinct event ids": con.execute(
                 "SELECT count(DISTINCT event_id) = count(*) FROM events"
+            ).fetchall(),
+            # last_event_id names an event by its id, so it is compared through the events
+            "users whose last_event_id is not their latest event": con.execute(
+                "SELECT count(*) FROM users u LEFT JOIN (SELECT site, user_id, "
+                "arg_max(event_id, (ts, seq)) AS latest FROM events GROUP BY ALL) e "
+                "USING (site, user_id) WHERE u.last_event_id IS DISTINCT FROM e.latest"
             ).fetchall(),
         }
     finally:
@@ -74,6 +80,7 @@ def test_a_build_in_parts_stores_what_one_transaction_stores(tmp_path: Path) -> 
     assert "in one bulk transaction" in r.stdout
     parts, whole = _content(parts_db), _content(whole_db)
     assert parts["events"] and parts["distinct event ids"] == [(True,)]
+    assert parts["users whose last_event_id is not their latest event"] == [(0,)]
     for table in parts:
         assert parts[table] == whole[table], table
 
