@@ -1,7 +1,7 @@
 """`make bench`: every figure of issue 5, measured side by side in one run, as a table.
 
     .venv/bin/python loadtests/bench.py              # full: ~15-25 min, writes docs/performance.md
-    .venv/bin/python loadtests/bench.py --big        # also the API on ~10M events (hours)
+    .venv/bin/python loadtests/bench.py --big        # also the API on ~10M events (~15 min)
     .venv/bin/python loadtests/bench.py --dry-run    # seconds per section, writes a temp file
 
 Sections, in order (each later one uses the earlier's capacity):
