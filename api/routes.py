@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 
 import duckdb
@@ -162,23 +163,9 @@ async def _open_scroll(
     open and the background reader reads the full id list on it (one list at a time, at
     low CPU priority) while this page is already on its way."""
 
-    def first_page() -> tuple[tuple[list[dict[str, Any]], int, bool], duckdb.DuckDBPyConnection]:
-        cur = state.background_cursor()
-        try:
-            page = queries.first_page_in_snapshot(cur, select)
-        except BaseException:
-            state.release_background_cursor(cur)
-            raise
-        if not page[2]:
-            state.release_background_cursor(cur)
-        return page, cur
-
-    (rows, total, more), cur = await run_in_threadpool(first_page)
-    if not more:
-        return rows, total, None
-    scroll_id, frozen = scrolls.open(fingerprint)
-
-    def read_ids(stopping: bool) -> None:
+    def read_ids(
+        cur: duckdb.DuckDBPyConnection, frozen: Future[FrozenIds | None], stopping: bool
+    ) -> None:
         ids = None
         try:
             if not stopping:
@@ -191,7 +178,25 @@ async def _open_scroll(
                 # None when the read failed or was skipped: paging goes on by keyset.
                 frozen.set_result(None if ids is None else FrozenIds(ids))
 
-    state.run_in_background(read_ids)
+    def first_page() -> tuple[tuple[list[dict[str, Any]], int, bool], str | None]:
+        # The id list is queued from here, not from the request's coroutine: a request
+        # cancelled meanwhile must not leave the snapshot open with nobody to end it.
+        cur = state.background_cursor()
+        try:
+            page = queries.first_page_in_snapshot(cur, select)
+        except BaseException:
+            state.release_background_cursor(cur)
+            raise
+        if not page[2]:
+            state.release_background_cursor(cur)
+            return page, None
+        scroll_id, frozen = scrolls.open(fingerprint)
+        state.run_in_background(functools.partial(read_ids, cur, frozen))
+        return page, scroll_id
+
+    (rows, total, _more), scroll_id = await run_in_threadpool(first_page)
+    if scroll_id is None:
+        return rows, total, None
     return rows, total, (scroll_id, len(rows))
 
 
