@@ -19,6 +19,7 @@ from collector.storage.schema import SCHEMA_VERSION
 from collector.storage.writer import BatchWriter, QueueItem
 from tests._aio import run as run_coroutine
 from tests._records import page_view
+from tests._schema import downgrade, reopen
 
 T0 = 1_700_000_000_000
 
@@ -124,17 +125,10 @@ def test_a_version_3_file_upgrades_and_keeps_its_counters(tmp_path: Path) -> Non
     writer.process(cur, _batches()[0])
     writer.compact_counters(cur)
     store.close()
-    con = duckdb.connect(path)  # turn it back into a version-3 file
-    con.execute("DROP TABLE counter_deltas")
-    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    con.close()
-    store = Store(path)
-    cur = store.cursor()
+    downgrade(path, 3, "DROP TABLE counter_deltas")
+    store, cur = reopen(path)
     assert stored_counters(cur) == {"events": 5, "hits": 5}
     assert _rows(cur, "counter_deltas") == 0
-    assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),
-    )
     store.close()
 
 

@@ -14,6 +14,7 @@ from collector.storage.db import Store
 from collector.storage.schema import SCHEMA_VERSION
 from collector.storage.writer import BatchWriter
 from tests._records import page_view
+from tests._schema import downgrade, reopen
 
 T0 = 1_700_000_000_000
 ALICE, BOB = "1700000000000.111111111", "1700000000000.222222222"
@@ -69,13 +70,7 @@ def test_a_version_4_file_gets_the_column_filled_in(tmp_path: Path) -> None:
     wanted = _latest(cur)
     assert wanted == {ALICE: records[1].event_id, BOB: records[2].event_id}
     store.close()
-    con = duckdb.connect(path)  # turn it back into a version-4 file
-    con.execute("ALTER TABLE users DROP COLUMN last_event_id")
-    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
-    con.close()
-    store = Store(path)
-    cur = store.cursor()
-    assert _latest(cur) == wanted
-    version = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == (str(SCHEMA_VERSION),) and SCHEMA_VERSION == 5
+    downgrade(path, 4, "ALTER TABLE users DROP COLUMN last_event_id")
+    store, cur = reopen(path)
+    assert _latest(cur) == wanted and SCHEMA_VERSION == 5
     store.close()

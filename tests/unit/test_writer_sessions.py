@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from collector.model import EventRecord
 from collector.storage.db import Store
-from collector.storage.schema import DDL, SCHEMA_VERSION
+from collector.storage.schema import DDL
 from collector.storage.writer import BatchWriter
+from tests._schema import downgrade, reopen
 
 T0 = 1_700_000_000_000
 
@@ -49,25 +48,20 @@ def test_same_session_id_for_two_users_gives_two_sessions(tmp_path: Path) -> Non
 def test_version_1_file_is_upgraded_with_its_sessions(tmp_path: Path) -> None:
     path = str(tmp_path / "v1.duckdb")
     Store(path).close()
-    con = duckdb.connect(path)  # turn it back into a version-1 file: the old session key
-    con.execute("DROP TABLE sessions")
     (v2_sessions,) = [d for d in DDL if "EXISTS sessions" in d]
     v1_sessions = v2_sessions.replace("(site, user_id, session_id)", "(site, session_id)")
     assert v1_sessions != v2_sessions
-    con.execute(v1_sessions)
-    con.execute(
+    downgrade(  # the old session key
+        path,
+        1,
+        "DROP TABLE sessions",
+        v1_sessions,
         "INSERT INTO sessions (site, session_id, user_id, start_ms, end_ms, duration_ms, "
         "events, pages, entry_url, entry_title, exit_url, referrer, channel, last_channel, "
         "browser, platform, ip, props, fold) VALUES ('s', '1.7', '1.7', 1, 1, 0, 1, 1, '', "
-        "'', '', '', 'direct', 'direct', '', '', '', '{}', '{}')"
+        "'', '', '', 'direct', 'direct', '', '', '', '{}', '{}')",
     )
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    con.close()
-    store = Store(path)
-    cur = store.cursor()
-    assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),
-    )
+    store, cur = reopen(path)
     assert cur.execute("SELECT site, user_id, session_id FROM sessions").fetchall() == [
         ("s", "1.7", "1.7")
     ]
@@ -137,20 +131,17 @@ def test_version_2_file_gains_previous_sessions(tmp_path: Path) -> None:
     ).fetchall()
     assert wanted[0][2] == T0 + 2 * HOUR and wanted[1][1:] == (None, None)
     store.close()
-    con = duckdb.connect(path)  # turn it back into a version-2 file
-    con.execute("ALTER TABLE users DROP COLUMN previous_session_id")
-    con.execute("ALTER TABLE users DROP COLUMN previous_session_ms")
-    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    con.close()
-    store = Store(path)
-    cur = store.cursor()
+    downgrade(
+        path,
+        2,
+        "ALTER TABLE users DROP COLUMN previous_session_id",
+        "ALTER TABLE users DROP COLUMN previous_session_ms",
+    )
+    store, cur = reopen(path)
     assert (
         cur.execute(
             "SELECT user_id, previous_session_id, previous_session_ms FROM users ORDER BY user_id"
         ).fetchall()
         == wanted
-    )
-    assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),
     )
     store.close()
