@@ -114,10 +114,6 @@ class AppState:
                 if not self._stopping:
                     log.exception("a background read failed")
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     async def stop_background_reads(self, limit_s: float = BACKGROUND_STOP_S) -> None:
         """Interrupt the background reads and let the reader release what it holds,
         before the store closes: DuckDB refuses to close a connection a cursor is still

@@ -961,7 +961,7 @@ class BatchWriter:
         loaded = self._load_user_folds(cur, missing)
         cols: dict[str, list[Any]] = defaultdict(list)
         is_new: list[bool] = []
-        undecided: list[tuple[Key, int]] = []  # (user, ts of the latest event) to look up
+        undecided: list[tuple[int, Key, int]] = []  # (row, user, its last ts) to look up
         for key, indexes in by_user.items():
             fold = held[key] or loaded.get(key)
             is_new.append(fold is None)
@@ -980,8 +980,8 @@ class BatchWriter:
             if stored_end is None or newest.ts > stored_end:
                 cols["last_event_id"].append(newest.event_id)
             else:
+                undecided.append((len(cols["last_event_id"]), key, stored_end))  # = end_ms
                 cols["last_event_id"].append(None)
-                undecided.append((key, stored_end))  # = fold.end_ms here
             cols["site"].append(key[0])
             cols["user_id"].append(key[1])
             cols["email"].append(fold.value("email"))
@@ -1032,11 +1032,14 @@ class BatchWriter:
 
     @staticmethod
     def _latest_event_ids(
-        cur: duckdb.DuckDBPyConnection, cols: dict[str, list[Any]], wanted: list[tuple[Key, int]]
+        cur: duckdb.DuckDBPyConnection,
+        cols: dict[str, list[Any]],
+        wanted: list[tuple[int, Key, int]],
     ) -> None:
-        """Fill in last_event_id for users whose latest event may be a stored one, from
-        the events at their last ts (the batch's are inserted already). Filtering on
-        those ts values first keeps the scan to the row groups that hold them."""
+        """Fill in last_event_id (at each wanted row) for users whose latest event may be
+        a stored one, from the events at their last ts (the batch's are inserted
+        already). Filtering on those ts values first keeps the scan to the row groups
+        that hold them."""
         found = {
             (site, user_id): event_id
             for site, user_id, event_id in _with(
@@ -1046,16 +1049,15 @@ class BatchWriter:
                 "WHERE e.ts IN (SELECT ts FROM incoming) GROUP BY e.site, e.user_id",
                 incoming=_table(
                     {
-                        "site": [k[0] for k, _ in wanted],
-                        "user_id": [k[1] for k, _ in wanted],
-                        "ts": pa.array([ts for _, ts in wanted], pa.int64()),
+                        "site": [k[0] for _, k, _ in wanted],
+                        "user_id": [k[1] for _, k, _ in wanted],
+                        "ts": pa.array([ts for _, _, ts in wanted], pa.int64()),
                     }
                 ),
             )
         }
-        for row, (site, user_id) in enumerate(zip(cols["site"], cols["user_id"], strict=True)):
-            if cols["last_event_id"][row] is None:
-                cols["last_event_id"][row] = found.get((site, user_id))
+        for row, key, _ in wanted:
+            cols["last_event_id"][row] = found.get(key)
 
     def _store_bad_hits(self, cur: duckdb.DuckDBPyConnection, bads: list[BadRecord]) -> None:
         incoming = _table(
